@@ -1,0 +1,61 @@
+"""The ``scimcore`` command line.
+
+``scimcore schemas`` prints the RFC 7643 core schemas (errata fixed) as JSON,
+or one of them by URN or name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from scimcore._version import __version__
+from scimcore.schema import core_schemas
+
+__all__ = ["main"]
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    schemas = core_schemas().schemas
+    if args.name:
+        wanted = args.name.casefold()
+        schemas = tuple(
+            s for s in schemas if wanted in (s.id.casefold(), (s.name or "").casefold())
+        )
+        if not schemas:
+            print(f"scimcore: no core schema is called {args.name!r}", file=sys.stderr)
+            return 1
+    documents = [s.to_dict() for s in schemas]
+    output = documents[0] if args.name else documents
+    print(json.dumps(output, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scimcore", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"scimcore {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    schemas = commands.add_parser("schemas", help="print the RFC 7643 core schemas as JSON")
+    schemas.add_argument("name", nargs="?", help="one schema, by URN or name (User, Group, …)")
+    schemas.set_defaults(run=_schemas)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    >>> main(["schemas", "EnterpriseUser"])  # doctest: +ELLIPSIS
+    {
+      "id": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+    ...
+    0
+    """
+    args = _parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Identity-provider deviations from the RFCs, as named switches.
+
+Real identity providers do not always speak RFC 7643/7644 to the letter.
+Each switch of :class:`Policy` names one deviation, who sends it and where it is
+documented (the IDs, E1–E20 for Microsoft Entra ID and O1–O11 for Okta, are those
+of the project's research notes). The presets:
+
+- :meth:`Policy.strict`: the RFCs to the letter, every switch off.
+- :meth:`Policy.entra`: what Microsoft Entra ID sends.
+- :meth:`Policy.okta`: what Okta sends.
+- :meth:`Policy.interop`: every deviation whose reading is unambiguous, and for
+  the ambiguous ones the reading that loses no data. The default of the server.
+
+Operation names in PATCH (``"Replace"``) are always matched case-insensitively:
+RFC 7644 does not forbid it and Entra needs it (E1), so it is not a switch.
+
+>>> Policy.strict().string_booleans, Policy.entra().string_booleans
+(False, True)
+>>> Policy.interop() == Policy()
+True
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+__all__ = ["Policy"]
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """Switches for the deviations scimcore tolerates; ``Policy()`` is :meth:`interop`.
+
+    Decoding (codecs):
+
+    - ``string_booleans``: accept ``"True"``/``"False"`` (any case) for a boolean
+      attribute. Entra E2, E3, E8 (AzureAD/SCIMReferenceCode#21).
+    - ``single_value_as_list``: a single object or value where a multi-valued
+      attribute expects a list becomes a one-element list. OneLogin templates.
+    - ``unknown_attributes``: ``"ignore"`` an attribute no schema defines, or
+      refuse it with ``"error"`` (``invalidSyntax``).
+    - ``unknown_schemas``: tolerate an unknown URN in ``schemas``. Entra E14.
+
+    Filters and paths:
+
+    - ``filter_value_path_suffix``: read ``emails[type eq "work"].value eq "x"`` as
+      ``emails[type eq "work" and value eq "x"]``. Entra E12.
+    - ``unquoted_filter_values``: accept a bare word as a string value
+      (``meta.resourceType eq User``, RFC 7644 §3.4.2.1's own example; Microsoft's
+      test collection).
+    - ``not_without_parentheses``: accept ``not x eq 1`` as ``not (x eq 1)``.
+    - ``urn_dot_separator``: accept ``urn:…:User.manager`` for ``urn:…:User:manager``.
+      Entra E11 (legacy ``customappsso`` jobs).
+    - ``unknown_filter_attribute``: an attribute no schema defines ``"matches_nothing"``
+      (RFC 7644 §3.4.2.2 for multi-type queries) or is an ``"error"`` (``invalidFilter``).
+
+    PATCH:
+
+    - ``remove_with_value``: ``remove`` on a multi-valued attribute with a ``value``
+      list removes just those values, not the whole attribute. Entra E5, JumpCloud.
+    - ``create_on_no_match``: ``add``/``replace`` on a valuePath that matches nothing
+      creates the element. Entra E7.
+    - ``dotted_value_keys``: path-less values keyed ``name.givenName`` or by a full
+      URN path set that (sub-)attribute. Entra E4.
+    - ``manager_as_string``: the enterprise ``manager`` given as a bare string means
+      ``{"value": …}``. Entra E9.
+    - ``ignore_matching_id``: an ``id`` equal to the resource's in a path-less
+      ``replace`` is ignored rather than a ``mutability`` error. Okta O5.
+    - ``merge_partial_complex``: a path-less ``replace`` with a partial complex
+      value (``name``) keeps the sub-attributes it does not mention. SailPoint;
+      RFC 7644 §3.5.2.3 reads the same way.
+    - ``empty_operations``: an empty ``Operations`` list is an ``"error"``
+      (``invalidValue``, RFC 7644 §3.5.2 asks for one or more) or a ``"no-op"``.
+      Entra's validator sends one (E19).
+    """
+
+    string_booleans: bool = True
+    single_value_as_list: bool = True
+    unknown_attributes: Literal["ignore", "error"] = "ignore"
+    unknown_schemas: bool = True
+
+    filter_value_path_suffix: bool = True
+    unquoted_filter_values: bool = True
+    not_without_parentheses: bool = True
+    urn_dot_separator: bool = True
+    unknown_filter_attribute: Literal["matches_nothing", "error"] = "matches_nothing"
+
+    remove_with_value: bool = True
+    create_on_no_match: bool = True
+    dotted_value_keys: bool = True
+    manager_as_string: bool = True
+    ignore_matching_id: bool = True
+    merge_partial_complex: bool = True
+    empty_operations: Literal["error", "no-op"] = "error"
+
+    @classmethod
+    def strict(cls) -> Policy:
+        """The RFCs to the letter: every deviation refused, unknown names are errors."""
+        return cls(
+            string_booleans=False,
+            single_value_as_list=False,
+            unknown_attributes="error",
+            unknown_schemas=False,
+            filter_value_path_suffix=False,
+            unquoted_filter_values=False,
+            not_without_parentheses=False,
+            urn_dot_separator=False,
+            unknown_filter_attribute="error",
+            remove_with_value=False,
+            create_on_no_match=False,
+            dotted_value_keys=False,
+            manager_as_string=False,
+            ignore_matching_id=False,
+            merge_partial_complex=True,
+        )
+
+    @classmethod
+    def entra(cls) -> Policy:
+        """What Microsoft Entra ID sends (E1–E20): strict, plus Entra's deviations."""
+        return attrs.evolve(
+            cls.strict(),
+            string_booleans=True,
+            unknown_attributes="ignore",
+            unknown_schemas=True,
+            filter_value_path_suffix=True,
+            urn_dot_separator=True,
+            unknown_filter_attribute="matches_nothing",
+            remove_with_value=True,
+            create_on_no_match=True,
+            dotted_value_keys=True,
+            manager_as_string=True,
+        )
+
+    @classmethod
+    def okta(cls) -> Policy:
+        """What Okta sends (O1–O11): strict, plus Okta's deviations."""
+        return attrs.evolve(
+            cls.strict(),
+            unknown_attributes="ignore",
+            unknown_filter_attribute="matches_nothing",
+            ignore_matching_id=True,
+        )
+
+    @classmethod
+    def interop(cls) -> Policy:
+        """Every deviation whose reading is unambiguous; the default."""
+        return cls()
