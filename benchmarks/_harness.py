@@ -1,0 +1,79 @@
+"""A small timing harness: scimcore and a peer, side by side, in one process.
+
+Each benchmark module defines ``cases() -> list[Case]``; ``run.py`` times
+every case and prints one table of ratios. Times are the best of several
+repeats (the least disturbed run), per call.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Case", "best_time", "report"]
+
+
+@dataclass
+class Case:
+    """One comparison: scimcore's callable against a peer's doing the same work."""
+
+    name: str
+    ours: Callable[[], object]
+    peer: Callable[[], object] | None
+    peer_name: str = ""
+    target: float | None = None  # the speed-up the issue asks for (peer time / our time)
+    number: int | None = None  # calls per repeat; chosen automatically when None
+
+
+def best_time(func: Callable[[], object], number: int | None = None, repeat: int = 5) -> float:
+    """Seconds per call: the best of ``repeat`` runs of ``number`` calls."""
+    if number is None:
+        number = 1
+        while True:
+            start = time.perf_counter()
+            for _ in range(number):
+                func()
+            if time.perf_counter() - start > 0.2:
+                break
+            number *= 2
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for _ in range(number):
+                func()
+            best = min(best, (time.perf_counter() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return best
+
+
+def _fmt(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.1f} {unit}"
+    return f"{seconds / 1e-9:.0f} ns"
+
+
+def report(cases: list[Case]) -> list[tuple[str, float, float | None, float | None]]:
+    """Time every case, print a table, return (name, ours, peer, ratio) rows."""
+    rows = []
+    print(f"{'case':<58} {'scimcore':>10} {'peer':>10} {'ratio':>8}  target")
+    for case in cases:
+        ours = best_time(case.ours, case.number)
+        peer = best_time(case.peer, case.number) if case.peer is not None else None
+        ratio = peer / ours if peer is not None else None
+        verdict = ""
+        if case.target is not None and ratio is not None:
+            verdict = f"≥{case.target:g}× {'met' if ratio >= case.target else 'NOT MET'}"
+        print(
+            f"{case.name:<58} {_fmt(ours):>10} {_fmt(peer) if peer else '-':>10} "
+            f"{f'{ratio:.1f}×' if ratio else '-':>8}  {verdict} {case.peer_name}"
+        )
+        rows.append((case.name, ours, peer, ratio))
+    return rows
