@@ -250,17 +250,17 @@ class Schema:
         >>> group.resolve("members.nope") is None
         True
         """
-        head, _, rest = dotted.partition(".")
-        attribute = self.attribute(head)
-        if attribute is None:
-            return None
-        chain = [attribute]
-        while rest:
-            head, _, rest = rest.partition(".")
-            found = chain[-1].sub_attribute(head)
+        names = dotted.split(".")
+        chain: list[Attribute] = []
+        found = self.attribute(names[0])
+        for name in names[1:]:
             if found is None:
                 return None
             chain.append(found)
+            found = found.sub_attribute(name)
+        if found is None:
+            return None
+        chain.append(found)
         return tuple(chain)
 
     def to_dict(self) -> dict[str, Any]:
