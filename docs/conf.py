@@ -1,0 +1,27 @@
+"""Sphinx configuration: MyST Markdown pages and an API reference from the docstrings."""
+
+from __future__ import annotations
+
+import scimcore
+
+project = "scimcore"
+author = "scimcore developers"
+release = scimcore.__version__
+version = release
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+]
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+exclude_patterns = ["_build"]
+myst_heading_anchors = 3
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+nitpicky = False
+suppress_warnings = ["myst.xref_missing"]
+html_theme = "alabaster"
+html_title = "scimcore"
