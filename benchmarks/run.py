@@ -23,10 +23,12 @@ def main() -> None:
         if wanted not in path.stem:
             continue
         spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        print(f"\n== {path.stem}: {module.__doc__.strip().splitlines()[0] if module.__doc__ else ''}")
+        title = module.__doc__.strip().splitlines()[0] if module.__doc__ else ""
+        print(f"\n== {path.stem}: {title}")
         report(module.cases())
 
 
