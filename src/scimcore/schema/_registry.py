@@ -65,8 +65,8 @@ class SchemaRegistry:
 
     >>> from scimcore.schema import core_schemas
     >>> registry = core_schemas()
-    >>> registry.resolve("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value")
-    ... .dotted
+    >>> manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
+    >>> registry.resolve(manager).dotted
     'manager.value'
     >>> registry.resolve("EMAILS.Value", resource_type="User").target.name
     'value'
