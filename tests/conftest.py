@@ -1,0 +1,36 @@
+"""Shared fixtures.
+
+``postgres_dsn`` gives the DSN of a reachable PostgreSQL server
+(``SCIMCORE_POSTGRES_DSN``, default ``postgresql://postgres@127.0.0.1:5432/test``).
+When the server cannot be reached the test is skipped with a message naming it,
+except under ``CI=true``, where it fails: CI must never skip these tests.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+DEFAULT_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """The DSN of a reachable PostgreSQL server; skips (fails under CI=true) otherwise."""
+    dsn = os.environ.get("SCIMCORE_POSTGRES_DSN", DEFAULT_POSTGRES_DSN)
+    try:
+        import psycopg
+
+        with psycopg.connect(dsn, connect_timeout=5) as connection:
+            connection.execute("select 1")
+    except Exception as exc:  # any failure to reach the server
+        message = f"PostgreSQL at {dsn} is not reachable ({type(exc).__name__}: {exc})"
+        if _in_ci():
+            pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+        pytest.skip(message)
+    return dsn
