@@ -1,0 +1,16 @@
+"""The SCIM 2.0 codec (RFC 7643, RFC 7644): JSON to typed models and back.
+
+>>> from scimcore.models import User
+>>> user = decode({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+...                "userName": "bjensen", "NAME": {"givenName": "Barbara"}}, User)
+>>> user.name.given_name
+'Barbara'
+>>> encode(user)
+{'schemas': ['urn:ietf:params:scim:schemas:core:2.0:User'], 'userName': 'bjensen',
+ 'name': {'givenName': 'Barbara'}}
+"""
+
+from scimcore.codecs.v2._api import decode, encode
+from scimcore.codecs.v2._codegen import Context
+
+__all__ = ["Context", "decode", "encode"]
