@@ -1,0 +1,996 @@
+"""The PATCH engine: RFC 7644 §3.5.2 applied to typed resources.
+
+Theory of operation
+-------------------
+
+1. **Pure and atomic by construction.** The engine never writes to the input.
+   It works on a *draft*: a shallow copy of the resource. Every container it
+   writes to (the extensions dict, an extension object, a list, a complex
+   value, an element of a list) is copied the first time it is written and
+   remembered as *owned*; only owned objects are ever mutated. When an
+   operation fails, the exception propagates and the draft is dropped: there is
+   nothing to restore. The result shares the values it did not change with the
+   input (structural sharing), which is what makes a PATCH cost what it
+   touches rather than what the resource holds.
+
+2. **One target model.** A ``path`` is parsed by :func:`scimcore.filter.parse_path`
+   and resolved against the model's :class:`~scimcore.schema.SchemaRegistry` to a
+   :class:`_Target`: the top-level attribute (``ref``), an optional
+   sub-attribute (``name.givenName``, ``emails[…].value``) and an optional
+   value filter. A path-less ``add``/``replace`` is split key by key into the
+   same targets. Everything is then one of: a whole attribute, a sub-attribute
+   of a singular complex value, a sub-attribute of every element, or the
+   elements a filter selects (optionally one sub-attribute of them).
+
+3. **Values are decoded by the codec** (:mod:`scimcore.codecs.v2`, PATCH-value
+   context), so they obey the same rules and raise the same errors, with their
+   JSON path under ``$.Operations[i].value``.
+
+4. **Characteristics come from the schema**: ``mutability`` (readOnly:
+   ``mutability``; immutable: settable while unassigned, and equal values are
+   no change), ``required`` (cannot be removed or cleared), ``caseExact`` (the
+   equality of values, for "already there" and value selection), ``primary``
+   (one ``true`` clears the others, RFC 7644 §3.5.2).
+
+5. **The result** compares the draft with the input on the attributes that
+   were written, so ``changed`` is exact (an add of a value already there is no
+   change), and computes the delta of each multi-valued attribute.
+"""
+
+from __future__ import annotations
+
+import copy
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import attrs
+
+from scimcore.errors import (
+    InvalidFilter,
+    InvalidPath,
+    InvalidSyntax,
+    InvalidValue,
+    Mutability,
+    NoTarget,
+    ScimError,
+)
+from scimcore.filter import And, AttrPath, Compare, Filter, PatchPath
+from scimcore.patch import _bridge
+from scimcore.patch._request import MISSING, Operation, operations
+from scimcore.patch._result import PatchResult
+from scimcore.policy import Policy
+from scimcore.schema import Attribute, AttributeRef, AttributeType, MutabilityKind
+
+__all__ = ["apply_patch", "patch_result"]
+
+R = TypeVar("R")
+
+_READ_ONLY = MutabilityKind.READ_ONLY
+_IMMUTABLE = MutabilityKind.IMMUTABLE
+_DEFAULT_POLICY = Policy()
+
+
+def apply_patch(resource: R, patch: Any, *, policy: Policy | None = None) -> R:
+    """Apply a PATCH request to a resource and return the patched resource.
+
+    ``patch`` is a ``PatchOp`` or its JSON (a mapping or text). The input is
+    never changed; when an operation fails, a :class:`~scimcore.ScimError` is
+    raised and nothing is applied. ``policy`` chooses which identity-provider
+    deviations are accepted (default: :meth:`Policy.interop`).
+
+    >>> from scimcore.models import User
+    >>> from scimcore.patch import apply_patch
+    >>> user = User(user_name="bjensen", active=True)
+    >>> patched = apply_patch(user, {
+    ...     "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+    ...     "Operations": [{"op": "Replace", "path": "active", "value": "False"}]})
+    >>> patched.active, user.active
+    (False, True)
+    """
+    return patch_result(resource, patch, policy=policy).resource
+
+
+def patch_result(resource: R, patch: Any, *, policy: Policy | None = None) -> PatchResult[R]:
+    """Apply a PATCH request and say what changed (see :class:`PatchResult`).
+
+    >>> from scimcore.models import User
+    >>> from scimcore.patch import patch_result
+    >>> user = User(user_name="bjensen", nick_name="Babs")
+    >>> result = patch_result(user, {
+    ...     "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+    ...     "Operations": [{"op": "add", "path": "nickName", "value": "Babs"}]})
+    >>> result.changed
+    False
+    """
+    policy = _DEFAULT_POLICY if policy is None else policy
+    ops = operations(patch, policy)
+    patcher = _Patcher(resource, policy)
+    for operation in ops:
+        patcher.apply(operation)
+    return patcher.result()
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def _is_empty(value: Any) -> bool:
+    """Unassigned in the sense of RFC 7643 §2.5: null, "", [], or a complex value of empties."""
+    if value is None or value == "" or value == []:
+        return True
+    if attrs.has(type(value)):
+        return all(_is_empty(getattr(value, f.name)) for f in attrs.fields(type(value)))
+    return False
+
+
+def _same_scalar(a: Any, b: Any, attribute: Attribute) -> bool:
+    if (
+        isinstance(a, str)
+        and isinstance(b, str)
+        and not attribute.case_exact
+        and attribute.type is AttributeType.STRING
+    ):
+        return a == b or _fold(a) == _fold(b)
+    return bool(a == b) and type(a) is type(b)
+
+
+def _covers(existing: Any, wanted: Any, attribute: Attribute) -> bool:
+    """Whether ``existing`` holds every sub-attribute value ``wanted`` specifies.
+
+    For a primitive attribute: whether they are the same value (caseExact-aware).
+    """
+    if not attribute.is_complex:
+        return _same_scalar(existing, wanted, attribute)
+    for sub in attribute.sub_attributes:
+        name = sub.python_name
+        value = getattr(wanted, name, None)
+        if _is_empty(value):
+            continue
+        if not _same_scalar(getattr(existing, name, None), value, sub):
+            return False
+    return True
+
+
+def _key(value: Any) -> Any:
+    """A hashable stand-in for a value, equal when the values are equal."""
+    if attrs.has(type(value)):
+        return (type(value), tuple(_key(getattr(value, f.name)) for f in attrs.fields(type(value))))
+    if isinstance(value, list | tuple):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _key(v)) for k, v in value.items()))
+    return (type(value), value)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@attrs.frozen(slots=True)
+class _Target:
+    """What a path designates on the resource."""
+
+    ref: AttributeRef  # the top-level attribute (chain of one)
+    sub: Attribute | None  # a sub-attribute of it
+    filter: Filter | None  # a value filter on its elements
+    matches: Callable[[Any], bool] | None
+    text: str  # the path as written, for messages
+
+    @property
+    def attribute(self) -> Attribute:
+        return self.ref.attribute
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str, policy: Policy) -> PatchPath:
+    return _bridge.parse_path(text, policy)
+
+
+# --------------------------------------------------------------------------- the patcher
+
+
+class _Patcher:
+    """Applies operations to a draft of one resource; see the module docstring."""
+
+    def __init__(self, resource: Any, policy: Policy) -> None:
+        model = type(resource)
+        self.model = model
+        self.policy = policy
+        self.registry = model.scim_registry()
+        self.resource_type = model.__scim_resource_type__
+        self.base = self.resource_type.schema.casefold()
+        self.extension_urns: dict[str, str] = {
+            urn.casefold(): urn for urn in self.resource_type.extension_urns
+        }
+        self.original = resource
+        self.draft = copy.copy(resource)
+        self.owned: set[int] = {id(self.draft)}
+        self.touched: dict[str, AttributeRef] = {}
+        self.schemas_touched = False
+        self.where: str | None = None  # the JSON path of the current operation's ``path``
+
+    # ------------------------------------------------------------ containers
+
+    def _own(self, obj: Any) -> Any:
+        if id(obj) in self.owned:
+            return obj
+        new = copy.copy(obj)
+        self.owned.add(id(new))
+        return new
+
+    def _is_base(self, ref: AttributeRef) -> bool:
+        return ref.common or ref.schema.id.casefold() == self.base
+
+    def _urn(self, ref: AttributeRef) -> str:
+        return self.extension_urns.get(ref.schema.id.casefold(), ref.schema.id)
+
+    def read(self, ref: AttributeRef, resource: Any = None) -> Any:
+        """The value of a top-level attribute (``[]``/``None`` when absent)."""
+        resource = self.draft if resource is None else resource
+        container = resource
+        if not self._is_base(ref):
+            container = resource.extensions.get(self._urn(ref))
+            if container is None:
+                return [] if ref.attribute.multi_valued else None
+        return getattr(container, ref.attribute.python_name)
+
+    def write(self, ref: AttributeRef, value: Any) -> None:
+        """Set a top-level attribute on the draft, making its container owned."""
+        if self._is_base(ref):
+            container = self.draft
+        else:
+            urn = self._urn(ref)
+            extensions = self.draft.extensions
+            if id(extensions) not in self.owned:
+                extensions = dict(extensions)
+                self.owned.add(id(extensions))
+                self.draft.extensions = extensions
+            container = extensions.get(urn)
+            if container is None:
+                container = _bridge.extension_class(self.model, urn)()
+                self.owned.add(id(container))
+                self._add_schema(urn)
+            else:
+                container = self._own(container)
+            extensions[urn] = container
+        setattr(container, ref.attribute.python_name, value)
+        self.touched[self._name(ref)] = ref
+
+    def _add_schema(self, urn: str) -> None:
+        schemas = self.draft.schemas
+        if any(s.casefold() == urn.casefold() for s in schemas):
+            return
+        schemas = list(schemas)
+        schemas.append(urn)
+        self.draft.schemas = schemas
+        self.schemas_touched = True
+
+    def _name(self, ref: AttributeRef) -> str:
+        if self._is_base(ref):
+            return ref.attribute.name
+        return f"{self._urn(ref)}:{ref.attribute.name}"
+
+    # ------------------------------------------------------------ resolution
+
+    def _resolve_attribute(self, text: str) -> AttributeRef | None:
+        ref = self.registry.resolve(text, resource_type=self.resource_type)
+        if ref is None:
+            return None
+        if len(ref.chain) > 1:
+            ref = AttributeRef(ref.schema, ref.chain[:1], ref.common)
+        return ref
+
+    def _target(self, operation: Operation) -> _Target:
+        text = operation.path
+        assert text is not None
+        location = f"{operation.location}.path"
+        try:
+            parsed = _parse(text, self.policy)
+        except (InvalidPath, InvalidFilter) as exc:
+            exc.location = location
+            raise
+        path: AttrPath = parsed.path
+        head = path.name if path.urn is None else f"{path.urn}:{path.name}"
+        ref = self._resolve_attribute(head)
+        if ref is None:
+            raise InvalidPath(
+                f"'{head}' is not an attribute of {self.resource_type.name}.",
+                location=location,
+                source=text,
+                span=(0, len(head)),
+            )
+        attribute = ref.attribute
+        sub_name = path.sub if path.sub is not None else parsed.sub
+        if path.sub is not None and parsed.sub is not None:
+            raise InvalidPath(f"'{text}' names two sub-attributes.", location=location)
+        sub = None
+        if sub_name is not None:
+            sub = attribute.sub_attribute(sub_name) if attribute.is_complex else None
+            if sub is None:
+                raise InvalidPath(
+                    f"'{attribute.name}' has no sub-attribute '{sub_name}'.",
+                    location=location,
+                    source=text,
+                    span=(len(text) - len(sub_name), len(text)),
+                )
+        matches = None
+        if parsed.filter is not None:
+            if not attribute.multi_valued:
+                raise InvalidPath(
+                    f"'{attribute.name}' is single-valued: a value filter selects elements "
+                    "of a multi-valued attribute.",
+                    location=location,
+                    source=text,
+                )
+            try:
+                matches = _bridge.element_matcher(self.model, ref, parsed.filter, self.policy)
+            except (InvalidFilter, InvalidPath) as exc:
+                exc.location = location
+                raise
+        return _Target(ref, sub, parsed.filter, matches, text)
+
+    # ------------------------------------------------------------ checks
+
+    def _check_writable(self, target: _Target, location: str) -> None:
+        for attribute in (target.attribute, target.sub):
+            if attribute is not None and attribute.mutability is _READ_ONLY:
+                raise Mutability(
+                    f"'{attribute.name}' is readOnly.", location=self.where or location
+                )
+
+    def _check_immutable(self, attribute: Attribute, old: Any, new: Any, location: str) -> None:
+        if attribute.mutability is _IMMUTABLE and not _is_empty(old) and old != new:
+            raise Mutability(
+                f"'{attribute.name}' is immutable and already has a value.",
+                location=self.where or location,
+            )
+
+    def _check_element(self, attribute: Attribute, old: Any, new: Any, location: str) -> None:
+        """An existing complex value changed into ``new``: its readOnly/immutable parts may not."""
+        for sub in attribute.sub_attributes:
+            if sub.mutability is not _IMMUTABLE and sub.mutability is not _READ_ONLY:
+                continue
+            before, after = getattr(old, sub.python_name), getattr(new, sub.python_name)
+            if before == after:
+                continue
+            if sub.mutability is _READ_ONLY or not _is_empty(before):
+                raise Mutability(
+                    f"'{attribute.name}.{sub.name}' is {sub.mutability.value}.",
+                    location=self.where or location,
+                )
+
+    def _check_required(self, attribute: Attribute, value: Any, location: str) -> None:
+        if attribute.required and _is_empty(value):
+            raise Mutability(
+                f"'{attribute.name}' is required: it cannot be removed.",
+                location=self.where or location,
+            )
+
+    def _check_required_subs(self, attribute: Attribute, element: Any, location: str) -> None:
+        for sub in attribute.sub_attributes:
+            if sub.required and _is_empty(getattr(element, sub.python_name)):
+                raise Mutability(
+                    f"'{attribute.name}.{sub.name}' is required: it cannot be removed.",
+                    location=self.where or location,
+                )
+
+    # ------------------------------------------------------------ decoding
+
+    def _decode(self, ref: AttributeRef, raw: Any, location: str, *, element: bool = False) -> Any:
+        return _bridge.decode_value(
+            self.model, ref, raw, location=location, policy=self.policy, element=element
+        )
+
+    def _decode_sub(self, target: _Target, raw: Any, location: str) -> Any:
+        """A sub-attribute value, decoded as the codec does (wrapped in its parent)."""
+        assert target.sub is not None
+        if raw is None:
+            return None
+        return _bridge.decode_sub_value(
+            self.model, target.ref, target.sub, raw, location=location, policy=self.policy
+        )
+
+    def _complex_raw(self, attribute: Attribute, raw: Any, location: str) -> Any:
+        if (
+            isinstance(raw, str)
+            and self.policy.manager_as_string
+            and attribute.is_complex
+            and not attribute.multi_valued
+            and attribute.sub_attribute("value") is not None
+        ):
+            return {"value": raw}  # Entra E9: "manager": "271"
+        if not isinstance(raw, Mapping):
+            raise InvalidValue(
+                f"'{attribute.name}' is complex: the value must be an object.", location=location
+            )
+        return raw
+
+    def _mentioned(self, attribute: Attribute, raw: Mapping[str, Any]) -> list[Attribute]:
+        subs = []
+        for key in raw:
+            sub = attribute.sub_attribute(key) if isinstance(key, str) else None
+            if sub is not None:
+                subs.append(sub)
+        return subs
+
+    # ------------------------------------------------------------ dispatch
+
+    def apply(self, operation: Operation) -> None:
+        location = f"{operation.location}.value"
+        self.where = None if operation.path is None else f"{operation.location}.path"
+        if operation.op == "remove":
+            if operation.path is None:
+                raise NoTarget(
+                    "A 'remove' needs a 'path' (RFC 7644 §3.5.2.2).",
+                    location=f"{operation.location}.path",
+                )
+            target = self._bare_urn(operation.path)
+            if target is not None:
+                self._remove_extension(target, operation)
+                return
+            self._remove(self._target(operation), operation.value, location)
+            return
+        if operation.value is MISSING:
+            raise InvalidValue(
+                f"An '{operation.op}' needs a 'value' (RFC 7644 §3.5.2).", location=location
+            )
+        if operation.path is None:
+            self._pathless(operation.op, operation.value, location)
+            return
+        urn = self._bare_urn(operation.path)
+        if urn is not None:
+            self._extension_object(operation.op, urn, operation.value, location)
+            return
+        target = self._target(operation)
+        if operation.op == "add":
+            if operation.value is None:
+                raise InvalidValue("An 'add' needs a value, not null.", location=location)
+            self._add(target, operation.value, location)
+        else:
+            self._replace(target, operation.value, location)
+
+    def _bare_urn(self, path: str) -> str | None:
+        """The extension URN a path names as a whole (not in RFC 7644's grammar), or None."""
+        urn = self.extension_urns.get(path.strip().casefold())
+        if urn is None:
+            return None
+        if not self.policy.dotted_value_keys:
+            raise InvalidPath(
+                f"'{path}' is a schema URN, not an attribute path (RFC 7644 §3.5.2 Figure 7).",
+                source=path,
+                span=(0, len(path)),
+            )
+        return urn
+
+    # ------------------------------------------------------------ path-less
+
+    def _pathless(self, op: str, raw: Any, location: str) -> None:
+        if not isinstance(raw, Mapping):
+            raise InvalidValue(
+                f"A path-less '{op}' needs an object of attributes as its value.",
+                location=location,
+            )
+        for key, value in raw.items():
+            key_location = f"{location}.{key}"
+            if not isinstance(key, str):
+                raise InvalidSyntax("Attribute names are strings.", location=key_location)
+            urn = self.extension_urns.get(key.casefold())
+            if urn is not None:
+                self._extension_object(op, urn, value, key_location)
+                continue
+            if key.casefold() == self.base:
+                # the base schema URN as a key (a client that nests everything)
+                self._pathless(op, value, key_location)
+                continue
+            self._pathless_key(op, key, value, key_location)
+
+    def _extension_object(self, op: str, urn: str, raw: Any, location: str) -> None:
+        if not isinstance(raw, Mapping):
+            raise InvalidValue(
+                f"The value of '{urn}' must be an object of its attributes.", location=location
+            )
+        for key, value in raw.items():
+            if not isinstance(key, str):
+                raise InvalidSyntax("Attribute names are strings.", location=location)
+            self._pathless_key(op, f"{urn}:{key}", value, f"{location}.{key}", qualified=True)
+
+    def _remove_extension(self, urn: str, operation: Operation) -> None:
+        extension_schema = self.registry.schema(urn)
+        assert extension_schema is not None
+        for attribute in extension_schema.attributes:
+            ref = AttributeRef(extension_schema, (attribute,))
+            target = _Target(ref, None, None, None, operation.path or urn)
+            if _is_empty(self.read(ref)):
+                continue
+            self._remove(target, MISSING, f"{operation.location}.path")
+
+    def _pathless_key(
+        self, op: str, key: str, raw: Any, location: str, *, qualified: bool = False
+    ) -> None:
+        dotted = "." in key or (":" in key and not qualified)
+        if dotted and not self.policy.dotted_value_keys:
+            ref = None
+        else:
+            ref = self.registry.resolve(key, resource_type=self.resource_type)
+        if ref is None or len(ref.chain) > 2:
+            if self.policy.unknown_attributes == "ignore":
+                return
+            raise InvalidSyntax(
+                f"'{key}' is not an attribute of {self.resource_type.name}.", location=location
+            )
+        top = AttributeRef(ref.schema, ref.chain[:1], ref.common)
+        sub = ref.chain[1] if len(ref.chain) == 2 else None
+        target = _Target(top, sub, None, None, key)
+        attribute = top.attribute
+        if (
+            sub is None
+            and attribute.mutability is _READ_ONLY
+            and attribute.name == "id"
+            and top.common
+            and self.policy.ignore_matching_id
+            and raw == self.draft.id
+        ):
+            return  # Okta O5: {"op": "replace", "value": {"id": <its own id>, ...}}
+        if op == "add":
+            if raw is None:
+                return  # nothing to add
+            self._add(target, raw, location)
+        elif (
+            sub is None
+            and attribute.is_complex
+            and not attribute.multi_valued
+            and not self.policy.merge_partial_complex
+        ):
+            self._set_whole(target, raw, location)
+        else:
+            self._replace(target, raw, location)
+
+    # ------------------------------------------------------------ add
+
+    def _add(self, target: _Target, raw: Any, location: str) -> None:
+        self._check_writable(target, location)
+        attribute = target.attribute
+        if target.filter is not None:
+            self._on_selected(target, raw, location, replace=False)
+        elif target.sub is not None:
+            self._set_sub(target, raw, location)
+        elif attribute.multi_valued:
+            self._append(target, raw, location)
+        elif attribute.is_complex:
+            self._merge_complex(target, raw, location)
+        else:
+            self._set_whole(target, raw, location)
+
+    def _append(self, target: _Target, raw: Any, location: str) -> None:
+        ref, attribute = target.ref, target.attribute
+        values = self._decode(ref, raw, location)
+        current = self.read(ref)
+        if attribute.mutability is _IMMUTABLE and current:
+            if all(any(_covers(c, v, attribute) for c in current) for v in values):
+                return
+            raise Mutability(f"'{attribute.name}' is immutable and has values.", location=location)
+        new = list(current)
+        added = []
+        for value in values:
+            if _is_empty(value) and attribute.is_complex:
+                continue
+            if any(_covers(existing, value, attribute) for existing in new):
+                continue  # already there: no change (RFC 7644 §3.5.2.1)
+            new.append(value)
+            added.append(len(new) - 1)
+        if not added:
+            return
+        self.owned.add(id(new))
+        self._fix_primary(attribute, new, added, location)
+        self.write(ref, new)
+
+    # ------------------------------------------------------------ replace
+
+    def _replace(self, target: _Target, raw: Any, location: str) -> None:
+        self._check_writable(target, location)
+        attribute = target.attribute
+        if target.filter is not None:
+            self._on_selected(target, raw, location, replace=True)
+        elif target.sub is not None:
+            self._set_sub(target, raw, location)
+        elif attribute.is_complex and not attribute.multi_valued and raw is not None:
+            self._merge_complex(target, raw, location)
+        else:
+            self._set_whole(target, raw, location)
+
+    def _set_whole(self, target: _Target, raw: Any, location: str) -> None:
+        """Set a whole top-level attribute (``null``/``[]`` clears it)."""
+        self._check_writable(target, location)
+        ref, attribute = target.ref, target.attribute
+        if raw is None or (attribute.multi_valued and raw == []):
+            value: Any = [] if attribute.multi_valued else None
+        else:
+            if attribute.is_complex and not attribute.multi_valued:
+                raw = self._complex_raw(attribute, raw, location)
+            value = self._decode(ref, raw, location)
+        old = self.read(ref)
+        if attribute.multi_valued:
+            self._check_required(attribute, value, location)
+            self._check_immutable(attribute, old, value, location)
+            if value == old:
+                return
+            value = list(value)
+            self.owned.add(id(value))
+            self._fix_primary(attribute, value, [], location)
+            self.write(ref, value)
+            return
+        self._check_required(attribute, value, location)
+        self._check_immutable(attribute, old, value, location)
+        if attribute.is_complex and old is not None and value is not None:
+            self._check_element(attribute, old, value, location)
+        if value == old and type(value) is type(old):
+            return
+        self.write(ref, value)
+
+    def _merge_complex(self, target: _Target, raw: Any, location: str) -> None:
+        """Merge sub-attributes into a singular complex value (RFC 7644 §3.5.2.1, §3.5.2.3)."""
+        ref, attribute = target.ref, target.attribute
+        raw = self._complex_raw(attribute, raw, location)
+        decoded = self._decode(ref, raw, location)
+        old = self.read(ref)
+        mentioned = self._mentioned(attribute, raw)
+        if old is None:
+            new = decoded
+        else:
+            new = self._own(old)
+            for sub in mentioned:
+                setattr(new, sub.python_name, getattr(decoded, sub.python_name))
+        if _is_empty(new):
+            new = None
+        self._check_immutable(attribute, old, new, location)
+        if old is not None and new is not None:
+            self._check_element(attribute, old, new, location)
+        if new is not None:
+            self._check_required_subs(attribute, new, location)
+        self._check_required(attribute, new, location)
+        if new == old:
+            return
+        self.write(ref, new)
+
+    def _set_sub(self, target: _Target, raw: Any, location: str) -> None:
+        """Set a sub-attribute: of the singular complex value, or of every element."""
+        ref, attribute, sub = target.ref, target.attribute, target.sub
+        assert sub is not None
+        value = self._decode_sub(target, raw, location)
+        if value is None and sub.required:
+            raise Mutability(f"'{attribute.name}.{sub.name}' is required.", location=location)
+        old = self.read(ref)
+        if attribute.multi_valued:
+            if not old:
+                if value is None:
+                    return
+                raise NoTarget(
+                    f"'{target.text}': '{attribute.name}' has no value to set '{sub.name}' on.",
+                    location=location,
+                )
+            self._update_elements(target, list(range(len(old))), sub, value, location)
+            return
+        if old is None:
+            if value is None:
+                return
+            new = self._decode(ref, {sub.name: raw}, location)
+        else:
+            self._check_immutable(sub, getattr(old, sub.python_name), value, location)
+            if getattr(old, sub.python_name) == value:
+                return
+            new = self._own(old)
+            setattr(new, sub.python_name, value)
+            if _is_empty(new):
+                self._check_required(attribute, None, location)
+                new = None
+        if new == old:
+            return
+        self.write(ref, new)
+
+    def _update_elements(
+        self, target: _Target, indexes: list[int], sub: Attribute, value: Any, location: str
+    ) -> None:
+        ref, attribute = target.ref, target.attribute
+        old = self.read(ref)
+        new = list(old)
+        changed = []
+        for i in indexes:
+            element = new[i]
+            before = getattr(element, sub.python_name)
+            if before == value and type(before) is type(value):
+                continue
+            self._check_immutable(sub, before, value, location)
+            element = copy.copy(element)
+            setattr(element, sub.python_name, value)
+            new[i] = element
+            changed.append(i)
+        if not changed:
+            return
+        kept = [e for e in new if not _is_empty(e)]
+        self.owned.add(id(kept))
+        if sub.name.casefold() == "primary" and value is True:
+            self._fix_primary(attribute, kept, [kept.index(new[changed[-1]])], location)
+            if len(changed) > 1:
+                raise InvalidValue(
+                    f"'{target.text}' would make {len(changed)} values primary; "
+                    "at most one may be (RFC 7643 §2.4).",
+                    location=location,
+                )
+        self._check_required(attribute, kept, location)
+        self.write(ref, kept)
+
+    # ------------------------------------------------------------ value filters
+
+    def _selected(self, target: _Target, values: Sequence[Any]) -> list[int]:
+        assert target.matches is not None
+        return [i for i, value in enumerate(values) if target.matches(value)]
+
+    def _on_selected(self, target: _Target, raw: Any, location: str, *, replace: bool) -> None:
+        """add/replace on ``attr[filter]`` or ``attr[filter].sub``."""
+        ref, attribute, sub = target.ref, target.attribute, target.sub
+        current = self.read(ref)
+        indexes = self._selected(target, current)
+        if not indexes:
+            self._create_selected(target, raw, location)
+            return
+        if sub is not None:
+            value = self._decode_sub(target, raw, location)
+            if value is None and sub.required:
+                raise Mutability(f"'{attribute.name}.{sub.name}' is required.", location=location)
+            self._update_elements(target, indexes, sub, value, location)
+            return
+        if raw is None:
+            if replace:
+                self._remove_elements(target, indexes, location)
+                return
+            raise InvalidValue("An 'add' needs a value, not null.", location=location)
+        if not attribute.is_complex:
+            value = self._decode(ref, raw, location, element=True)
+            new = list(current)
+            for i in indexes:
+                self._check_immutable(attribute, new[i], value, location)
+                new[i] = value
+            self._write_list(target, current, new, indexes, location)
+            return
+        raw = self._complex_raw(attribute, raw, location)
+        decoded = self._decode(ref, raw, location, element=True)
+        mentioned = self._mentioned(attribute, raw)
+        new = list(current)
+        for i in indexes:
+            old = new[i]
+            if replace:
+                element = copy.copy(decoded)  # "all matching record values SHALL be replaced"
+            else:
+                element = copy.copy(old)
+                for s in mentioned:
+                    setattr(element, s.python_name, getattr(decoded, s.python_name))
+            self._check_element(attribute, old, element, location)
+            self._check_required_subs(attribute, element, location)
+            new[i] = element
+        self._write_list(target, current, new, indexes, location)
+
+    def _write_list(
+        self, target: _Target, old: list[Any], new: list[Any], written: list[int], location: str
+    ) -> None:
+        kept_written = [new[i] for i in written]
+        new = [e for e in new if not _is_empty(e)]
+        written = [i for i, e in enumerate(new) if any(e is w for w in kept_written)]
+        self._check_required(target.attribute, new, location)
+        if new == old:
+            return
+        self.owned.add(id(new))
+        self._fix_primary(target.attribute, new, written, location)
+        self.write(target.ref, new)
+
+    def _create_selected(self, target: _Target, raw: Any, location: str) -> None:
+        """A filter that matched nothing: ``noTarget``, or Entra's create-on-no-match."""
+        attribute, sub = target.attribute, target.sub
+        if not self.policy.create_on_no_match:
+            raise NoTarget(
+                f"'{target.text}' matches no value (RFC 7644 §3.5.2.3).",
+                location=self.where or location,
+            )
+        seed = _equalities(target.filter)
+        if seed is None:
+            raise NoTarget(
+                f"'{target.text}' matches no value, and its filter is not a conjunction of "
+                "'eq' tests that could describe a new one.",
+                location=location,
+            )
+        if raw is None:
+            return
+        if not attribute.is_complex:
+            if set(seed) != {"value"}:
+                raise NoTarget(f"'{target.text}' matches no value.", location=location)
+            element_raw: Any = raw
+        elif sub is not None:
+            element_raw = {**seed, sub.name: raw}
+        else:
+            raw = self._complex_raw(attribute, raw, location)
+            element_raw = {**seed, **raw}
+        if attribute.is_complex:
+            for key in seed:
+                if attribute.sub_attribute(key) is None:
+                    raise NoTarget(f"'{target.text}' matches no value.", location=location)
+        element = self._decode(target.ref, element_raw, location, element=True)
+        current = self.read(target.ref)
+        new = [*current, element]
+        self._write_list(target, current, new, [len(new) - 1], location)
+
+    # ------------------------------------------------------------ remove
+
+    def _remove(self, target: _Target, raw: Any, location: str) -> None:
+        self._check_writable(target, location)
+        ref, attribute, sub = target.ref, target.attribute, target.sub
+        if raw is not MISSING and raw is not None:
+            self._remove_values(target, raw, location)
+            return
+        current = self.read(ref)
+        if target.filter is not None:
+            indexes = self._selected(target, current)
+            if not indexes:
+                return  # RFC 7644 §3.5.2.2's example: no match, no change, success
+            if sub is None:
+                self._remove_elements(target, indexes, location)
+            else:
+                if sub.required:
+                    raise Mutability(
+                        f"'{attribute.name}.{sub.name}' is required: it cannot be removed.",
+                        location=location,
+                    )
+                self._update_elements(target, indexes, sub, None, location)
+            return
+        if sub is not None:
+            if sub.required:
+                raise Mutability(
+                    f"'{attribute.name}.{sub.name}' is required: it cannot be removed.",
+                    location=location,
+                )
+            if attribute.multi_valued:
+                if current:
+                    self._update_elements(target, list(range(len(current))), sub, None, location)
+                return
+            self._set_sub(target, None, location)
+            return
+        self._check_required(attribute, None, location)
+        if _is_empty(current):
+            return
+        if attribute.mutability is _IMMUTABLE:
+            raise Mutability(f"'{attribute.name}' is immutable.", location=location)
+        self.write(ref, [] if attribute.multi_valued else None)
+
+    def _remove_elements(self, target: _Target, indexes: list[int], location: str) -> None:
+        current = self.read(target.ref)
+        drop = set(indexes)
+        new = [e for i, e in enumerate(current) if i not in drop]
+        self._check_required(target.attribute, new, location)
+        self.owned.add(id(new))
+        self.write(target.ref, new)
+
+    def _remove_values(self, target: _Target, raw: Any, location: str) -> None:
+        """``remove`` with a ``value``: Entra E5's selection, or ``invalidValue``."""
+        attribute = target.attribute
+        if not self.policy.remove_with_value or target.filter is not None or target.sub:
+            raise InvalidValue(
+                "A 'remove' takes no 'value' (RFC 7644 §3.5.2.2); to remove some values, "
+                "select them with a filter in 'path'.",
+                location=location,
+            )
+        current = self.read(target.ref)
+        if not attribute.multi_valued:
+            wanted = self._decode(target.ref, raw, location)
+            if attribute.is_complex:
+                hit = current is not None and _covers(current, wanted, attribute)
+            else:
+                hit = current is not None and _same_scalar(current, wanted, attribute)
+            if hit:
+                self._remove(target, MISSING, location)
+            return
+        selectors = self._decode(target.ref, raw, location)
+        selectors = [s for s in selectors if not _is_empty(s)]
+        if not selectors:
+            raise InvalidValue(
+                "The 'value' of this 'remove' selects nothing; it would not be read as "
+                "'remove every value'.",
+                location=location,
+            )
+        indexes = [
+            i
+            for i, existing in enumerate(current)
+            if any(_covers(existing, s, attribute) for s in selectors)
+        ]
+        if indexes:
+            self._remove_elements(target, indexes, location)
+
+    # ------------------------------------------------------------ primary
+
+    def _fix_primary(
+        self, attribute: Attribute, values: list[Any], written: list[int], location: str
+    ) -> None:
+        """One ``primary: true`` among the values just written clears the others (in place)."""
+        primary = attribute.sub_attribute("primary")
+        if primary is None or primary.type is not AttributeType.BOOLEAN:
+            return
+        winners = [i for i in written if getattr(values[i], "primary", None) is True]
+        if len(winners) > 1:
+            raise InvalidValue(
+                f"At most one '{attribute.name}' value may be primary (RFC 7643 §2.4).",
+                location=location,
+            )
+        if not winners:
+            return
+        (winner,) = winners
+        for i, value in enumerate(values):
+            if i != winner and getattr(value, "primary", None) is True:
+                value = copy.copy(value)
+                value.primary = False
+                values[i] = value
+
+    # ------------------------------------------------------------ result
+
+    def result(self) -> PatchResult[Any]:
+        draft, original = self.draft, self.original
+        # an extension left with no value is dropped, with its URN (as ``del r[Ext]`` does)
+        extensions = draft.extensions
+        if id(extensions) in self.owned:
+            for urn, extension in list(extensions.items()):
+                if id(extension) in self.owned and _is_empty(extension):
+                    del extensions[urn]
+                    schemas = [s for s in draft.schemas if s.casefold() != urn.casefold()]
+                    if len(schemas) != len(draft.schemas):
+                        draft.schemas = schemas
+                        self.schemas_touched = True
+        changed_names = []
+        added: dict[str, tuple[Any, ...]] = {}
+        removed: dict[str, tuple[Any, ...]] = {}
+        for name, ref in self.touched.items():
+            before, after = self.read(ref, original), self.read(ref, draft)
+            if before == after:
+                continue
+            changed_names.append(name)
+            if ref.attribute.multi_valued:
+                old = Counter(_key(v) for v in before)
+                new = Counter(_key(v) for v in after)
+                gained, lost = new - old, old - new
+                added[name] = _pick(after, gained)
+                removed[name] = _pick(before, lost)
+        if self.schemas_touched and list(draft.schemas) != list(original.schemas):
+            if "schemas" not in changed_names:
+                changed_names.append("schemas")
+        changed = bool(changed_names)
+        return PatchResult(draft, changed, frozenset(changed_names), added, removed)
+
+
+def _pick(values: Sequence[Any], wanted: Counter[Any]) -> tuple[Any, ...]:
+    picked = []
+    left = Counter(wanted)
+    for value in values:
+        key = _key(value)
+        if left[key] > 0:
+            left[key] -= 1
+            picked.append(value)
+    return tuple(picked)
+
+
+def _equalities(node: Filter | None) -> dict[str, Any] | None:
+    """``{sub: value}`` for a filter made only of ``sub eq value`` joined by ``and``, else None."""
+    terms = node.operands if isinstance(node, And) else (node,)
+    seed: dict[str, Any] = {}
+    for term in terms:
+        if not isinstance(term, Compare) or term.op != "eq" or term.value is None:
+            return None
+        if term.path.sub is not None or term.path.urn is not None:
+            return None
+        if term.path.name in seed:
+            return None
+        seed[term.path.name] = term.value
+    return seed
+
+
+def _reraise_as_scim(exc: Exception) -> ScimError:  # pragma: no cover - defensive
+    return InvalidValue(str(exc))
