@@ -48,8 +48,8 @@ __all__ = [
     "Extension",
     "Meta",
     "Resource",
+    "as_list",
     "check_model",
-    "many",
 ]
 
 T = TypeVar("T")
@@ -60,22 +60,15 @@ E = TypeVar("E", bound="Extension")
 COMMON_SCHEMA = Schema(id="", name="Common", attributes=COMMON_ATTRIBUTES)
 
 
-def _as_list(value: Iterable[T] | None) -> list[T]:
+def as_list(value: Iterable[T] | None) -> list[T]:
+    """The converter of multi-valued fields: ``None`` becomes ``[]``, an iterable a list.
+
+    >>> as_list(None), as_list(("a", "b"))
+    ([], ['a', 'b'])
+    """
     if type(value) is list:
         return value
     return [] if value is None else list(value)
-
-
-def many() -> Any:
-    """A multi-valued field: a list, ``[]`` by default, and ``None`` turned into ``[]``.
-
-    >>> @attrs.define
-    ... class Tags:
-    ...     values: list[str] = many()
-    >>> Tags(values=None).values
-    []
-    """
-    return attrs.field(factory=list, converter=_as_list)
 
 
 class ScimModel:
@@ -134,7 +127,7 @@ class Resource(ScimModel):
     __scim_extensions__: ClassVar[Mapping[str, type[Extension]]] = {}
 
     schemas: list[str] = attrs.field(
-        default=attrs.Factory(_default_schemas, takes_self=True), converter=_as_list
+        default=attrs.Factory(_default_schemas, takes_self=True), converter=as_list
     )
     id: str | None = None
     external_id: str | None = None
@@ -208,14 +201,26 @@ def _inner(hint: Any) -> tuple[Any, bool]:
     return hint, multi
 
 
-def complex_children(cls: type) -> dict[str, type]:
-    """The model class of each complex field of ``cls``, by Python field name."""
+def complex_children(cls: type) -> dict[str, type | str]:
+    """What each complex field of ``cls`` holds, by Python field name.
+
+    A :class:`Complex` model class; ``"json"`` for a field typed ``Any`` (raw
+    JSON, such as a PATCH ``value``); ``"resource"`` for a field typed by a
+    type variable (the items of a ``ListResponse[R]``).
+    """
+    explicit = cls.__dict__.get("__scim_children__")
+    if explicit is not None:
+        return dict(explicit)
     hints = typing.get_type_hints(cls)
-    children: dict[str, type] = {}
-    for field in attrs.fields(cls):
+    children: dict[str, type | str] = {}
+    for field in attrs.fields(cls):  # type: ignore[misc]
         inner, _ = _inner(hints.get(field.name, Any))
         if isinstance(inner, type) and issubclass(inner, Complex):
             children[field.name] = inner
+        elif inner is Any:
+            children[field.name] = "json"
+        elif isinstance(inner, TypeVar):
+            children[field.name] = "resource"
     return children
 
 
@@ -258,6 +263,6 @@ def check_model(cls: type[T]) -> type[T]:
         if attribute.is_complex and attribute.python_name not in children:
             raise TypeError(f"{cls.__name__}.{attribute.python_name}: not a Complex model")
         expected = _PY_TYPES.get(attribute.type)
-        if expected and inner is not Any and inner not in expected:
+        if expected and inner not in expected:
             raise TypeError(f"{cls.__name__}.{attribute.python_name}: {inner} is not {expected}")
     return cls

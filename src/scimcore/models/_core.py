@@ -7,9 +7,12 @@ at import time that the two agree, so a field can never drift from the schema.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 import attrs
 
-from scimcore.models._base import Complex, Extension, Resource, check_model, many
+from scimcore.models._base import Complex, Extension, Resource, as_list, check_model
 from scimcore.schema import (
     ENTERPRISE_USER_SCHEMA,
     GROUP_RESOURCE_TYPE,
@@ -299,7 +302,9 @@ class User(Resource):
 
     __scim_schema__ = _USER
     __scim_resource_type__ = USER_RESOURCE_TYPE
-    __scim_extensions__ = {ENTERPRISE_USER_SCHEMA: EnterpriseUser}
+    __scim_extensions__: ClassVar[Mapping[str, type[Extension]]] = {
+        ENTERPRISE_USER_SCHEMA: EnterpriseUser
+    }
 
     user_name: str | None = None
     name: Name | None = None
@@ -313,15 +318,15 @@ class User(Resource):
     timezone: str | None = None
     active: bool | None = None
     password: str | None = None
-    emails: list[Email] = many()
-    phone_numbers: list[PhoneNumber] = many()
-    ims: list[Im] = many()
-    photos: list[Photo] = many()
-    addresses: list[Address] = many()
-    groups: list[GroupMembership] = many()
-    entitlements: list[Entitlement] = many()
-    roles: list[Role] = many()
-    x509_certificates: list[X509Certificate] = many()
+    emails: list[Email] = attrs.field(factory=list, converter=as_list)
+    phone_numbers: list[PhoneNumber] = attrs.field(factory=list, converter=as_list)
+    ims: list[Im] = attrs.field(factory=list, converter=as_list)
+    photos: list[Photo] = attrs.field(factory=list, converter=as_list)
+    addresses: list[Address] = attrs.field(factory=list, converter=as_list)
+    groups: list[GroupMembership] = attrs.field(factory=list, converter=as_list)
+    entitlements: list[Entitlement] = attrs.field(factory=list, converter=as_list)
+    roles: list[Role] = attrs.field(factory=list, converter=as_list)
+    x509_certificates: list[X509Certificate] = attrs.field(factory=list, converter=as_list)
 
 
 @check_model
@@ -355,4 +360,4 @@ class Group(Resource):
     __scim_resource_type__ = GROUP_RESOURCE_TYPE
 
     display_name: str | None = None
-    members: list[GroupMember] = many()
+    members: list[GroupMember] = attrs.field(factory=list, converter=as_list)

@@ -26,6 +26,7 @@ path segment as the fault passes, so the final error names ``$.emails[0].value``
 from __future__ import annotations
 
 import linecache
+import typing
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
@@ -35,6 +36,7 @@ import attrs
 from scimcore.codecs.v2 import _values as values
 from scimcore.errors import InvalidSyntax, InvalidValue
 from scimcore.models._base import Resource, complex_children, model_attributes
+from scimcore.models._messages import Message
 from scimcore.policy import Policy
 from scimcore.schema import Attribute, MutabilityKind, ReturnedKind
 
@@ -91,20 +93,24 @@ def field_specs(cls: type) -> tuple[FieldSpec, ...]:
     if custom is not None:
         return tuple(custom)
     children = complex_children(cls)
-    return tuple(
-        FieldSpec(
-            name=a.python_name,
-            wire=a.name,
-            kind=a.type.value,
-            multi=a.multi_valued,
-            required=a.required,
-            read_only=a.mutability is MutabilityKind.READ_ONLY,
-            returned=a.returned,
-            child=children.get(a.python_name),
-            attribute=a,
+    specs = []
+    for a in model_attributes(cls):
+        child = children.get(a.python_name)
+        kind = child if isinstance(child, str) else a.type.value
+        specs.append(
+            FieldSpec(
+                name=a.python_name,
+                wire=a.name,
+                kind=kind,
+                multi=a.multi_valued,
+                required=a.required,
+                read_only=a.mutability is MutabilityKind.READ_ONLY,
+                returned=a.returned,
+                child=child if isinstance(child, type) else None,
+                attribute=a,
+            )
         )
-        for a in model_attributes(cls)
-    )
+    return tuple(specs)
 
 
 _MISSING = object()
@@ -123,15 +129,27 @@ def _compile(name: str, source: str, namespace: dict[str, Any]) -> Callable[...,
 # ----------------------------------------------------------------------------- decode
 
 DecodeFn = Callable[[Any], Any]
-_DECODERS: dict[tuple[type, Context, Policy | None], DecodeFn] = {}
+_DECODERS: dict[tuple[Any, Context, Policy | None], DecodeFn] = {}
 
 
-def decoder(cls: type, context: Context, policy: Policy | None) -> DecodeFn:
-    """The decode function of ``cls`` (JSON object -> instance), generated once."""
-    key = (cls, context, policy)
+def decoder(model: Any, context: Context, policy: Policy | None) -> DecodeFn:
+    """The decode function of ``model`` (JSON object -> instance), generated once.
+
+    ``model`` is a model class, or a ``ListResponse[User | Group]`` alias whose
+    arguments are the models of the items.
+    """
+    key = (model, context, policy)
     found = _DECODERS.get(key)
     if found is None:
-        found = _make_decoder(cls, context, policy or Policy())
+        origin = typing.get_origin(model)
+        items: tuple[type, ...] = ()
+        if origin is not None:
+            for arg in typing.get_args(model):
+                items += typing.get_args(arg) or (arg,)
+            model = origin
+        if not (isinstance(model, type) and hasattr(model, "__scim_schema__")):
+            raise TypeError(f"{model!r} is not a scimcore model")
+        found = _make_decoder(model, context, policy or Policy(), items)
         _DECODERS[key] = found
     return found
 
@@ -216,9 +234,12 @@ def _leaf(kind: str, value: str, policy: Policy) -> str:
     raise AssertionError(kind)
 
 
-def _make_decoder(cls: type, context: Context, policy: Policy) -> DecodeFn:
+def _make_decoder(
+    cls: type, context: Context, policy: Policy, items: tuple[type, ...] = ()
+) -> DecodeFn:
     specs = field_specs(cls)
     is_resource = issubclass(cls, Resource)
+    has_schemas = is_resource or issubclass(cls, Message)
     extensions: tuple[str, ...] = ()
     if is_resource:
         extensions = tuple(cls.__scim_extensions__)
@@ -246,7 +267,7 @@ def _make_decoder(cls: type, context: Context, policy: Policy) -> DecodeFn:
     w("    data = _normalise(data)")
     kwargs: list[str] = []
     for index, spec in enumerate(specs):
-        if spec.name == "schemas" and is_resource:
+        if spec.name == "schemas" and has_schemas:
             continue
         if context.is_request and spec.read_only:
             continue
@@ -256,7 +277,7 @@ def _make_decoder(cls: type, context: Context, policy: Policy) -> DecodeFn:
         if spec.child is not None:
             ns[f"_dec{index}"] = decoder(spec.child, context, policy)
         elif spec.kind == "resource":
-            ns[f"_dec{index}"] = _resource_item_decoder(cls, context, policy)
+            ns[f"_dec{index}"] = _resource_item_decoder(items, context, policy)
         w(f"v = data.get({spec.wire!r})")
         w("if v is None:")
         w(f"    {var} = {'[]' if spec.multi else 'None'}")
@@ -291,9 +312,10 @@ def _make_decoder(cls: type, context: Context, policy: Policy) -> DecodeFn:
             w(f"    e.parts.append({seg!r})")
             w("    raise")
         w.indent -= 1
-    if is_resource:
+    if has_schemas:
         w("ext = {}")
-        for number, (urn, ext_cls) in enumerate(cls.__scim_extensions__.items()):
+        extension_models = cls.__scim_extensions__ if is_resource else {}
+        for number, (urn, ext_cls) in enumerate(extension_models.items()):
             ns[f"_ext{number}"] = decoder(ext_cls, context, policy)
             w(f"v = data.get({urn!r})")
             w("if v is not None:")
@@ -304,7 +326,7 @@ def _make_decoder(cls: type, context: Context, policy: Policy) -> DecodeFn:
             w("        raise")
         ns["_schemas"] = _schemas_rule(cls, context, policy)
         w("schemas = _schemas(data.get('schemas'), ext)")
-        kwargs[:0] = ["schemas=schemas", "extensions=ext"]
+        kwargs[:0] = ["schemas=schemas", "extensions=ext"] if is_resource else ["schemas=schemas"]
     w(f"return _cls({', '.join(kwargs)})")
     return _compile("decode", w.source(), ns)
 
@@ -329,15 +351,19 @@ def _not_list_factory(policy: Policy) -> Callable[[Any, str], list[Any]]:
 
 
 def _schemas_rule(
-    cls: type[Resource], context: Context, policy: Policy
+    cls: type[Resource] | type[Message], context: Context, policy: Policy
 ) -> Callable[[Any, dict[str, object]], list[str]]:
     """The check of ``schemas`` (RFC 7643 §3): a list of URNs naming the base schema."""
     base = cls.__scim_schema__.id
-    declared = {urn.casefold(): urn for urn in (base, *cls.__scim_extensions__)}
-    required_exts = [
-        ext.schema for ext in cls.__scim_resource_type__.schema_extensions if ext.required
-    ]
-    strict = context.is_request
+    extensions: tuple[str, ...] = ()
+    required_exts: list[str] = []
+    if issubclass(cls, Resource):
+        extensions = tuple(cls.__scim_extensions__)
+        required_exts = [
+            ext.schema for ext in cls.__scim_resource_type__.schema_extensions if ext.required
+        ]
+    declared = {urn.casefold(): urn for urn in (base, *extensions)}
+    strict = context.is_request or issubclass(cls, Message)
     tolerate_unknown = policy.unknown_schemas
 
     def fault(detail: str, seg: str = "", error: type[Any] = InvalidSyntax) -> values.Fault:
@@ -383,9 +409,8 @@ def _schemas_rule(
     return rule
 
 
-def _resource_item_decoder(cls: type, context: Context, policy: Policy) -> DecodeFn:
+def _resource_item_decoder(models: tuple[type, ...], context: Context, policy: Policy) -> DecodeFn:
     """The decoder of a ListResponse item: the model its ``schemas`` names, or raw JSON."""
-    models: tuple[type[Resource], ...] = getattr(cls, "__scim_resource_models__", ())
     by_urn = {m.__scim_schema__.id.casefold(): m for m in models}
 
     def decode_item(value: Any) -> Any:
@@ -454,6 +479,7 @@ def _schemas_out(schemas: list[str], extensions: dict[str, object]) -> list[str]
 def _make_encoder(cls: type, full: bool) -> EncodeFn:
     specs = field_specs(cls)
     is_resource = issubclass(cls, Resource)
+    has_schemas = is_resource or issubclass(cls, Message)
     ns: dict[str, Any] = {
         "_format_datetime": values.format_datetime,
         "_encode_extensions": _encode_extensions,
@@ -468,9 +494,11 @@ def _make_encoder(cls: type, full: bool) -> EncodeFn:
     if is_resource:
         w("ext = o.extensions")
         w("d['schemas'] = _schemas_out(o.schemas, ext) if ext else list(o.schemas)")
+    elif has_schemas:
+        w("d['schemas'] = list(o.schemas)")
     tail: list[str] = []
     for index, spec in enumerate(specs):
-        if spec.name == "schemas" and is_resource:
+        if spec.name == "schemas" and has_schemas:
             continue
         if not full and spec.returned in (ReturnedKind.NEVER, ReturnedKind.REQUEST):
             continue

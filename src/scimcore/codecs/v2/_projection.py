@@ -1,0 +1,164 @@
+"""``attributes`` and ``excludedAttributes`` (RFC 7644 §3.4.2.5, §3.9), and ``returned``.
+
+The resource is first encoded in full; the projection then walks that JSON
+with the schema in hand:
+
+- ``returned: always`` attributes (``id``, ``schemas``) are always kept;
+- ``returned: never`` ones (``password``) are never kept, even when asked for
+  (unless the caller asked for the ``full`` stored form);
+- ``returned: request`` ones are kept only when ``attributes`` names them;
+- with ``attributes``, everything else is kept only when named, and naming a
+  sub-attribute (``name.givenName``, ``emails.value``) keeps only that part of
+  the complex value; with ``excludedAttributes``, the named attributes or
+  sub-attributes are removed from the default set.
+
+Names are matched case-insensitively and may be URN-qualified; a bare
+extension URN names the whole extension. A name that resolves to nothing is
+ignored, so ``excludedAttributes=members`` is harmless anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from scimcore.codecs.v2._codegen import encoder
+from scimcore.errors import InvalidValue
+from scimcore.models._base import Resource, model_attributes
+from scimcore.schema import Attribute, ReturnedKind
+
+__all__ = ["project"]
+
+_Selection = dict[tuple[str, str], set[str] | None]
+
+
+def _select(cls: type[Resource], paths: Iterable[str]) -> _Selection:
+    """(container URN, attribute name) -> sub-attribute names, or ``None`` for all of it."""
+    base = cls.__scim_schema__.id
+    extensions = {urn.casefold(): urn for urn in cls.__scim_extensions__}
+    registry = cls.scim_registry()
+    resource_type = cls.__scim_resource_type__
+    selection: _Selection = {}
+    for path in paths:
+        path = path.strip()
+        urn = extensions.get(path.casefold())
+        if urn is not None:
+            selection[(urn, "")] = None
+            continue
+        ref = registry.resolve(path, resource_type=resource_type)
+        if ref is None:
+            continue
+        container = base if ref.common or ref.schema.id == base else ref.schema.id
+        key = (container, ref.chain[0].name)
+        if len(ref.chain) == 1:
+            selection[key] = None
+        elif key not in selection or selection[key] is not None:
+            subs = selection.setdefault(key, set())
+            assert subs is not None
+            subs.add(ref.chain[1].name)
+    return selection
+
+
+def _keep_subs(value: Any, attribute: Attribute, subs: set[str] | None, *, keep: bool) -> Any:
+    """Keep (``keep``) or drop the named sub-attributes of a complex value or list."""
+    always = {s.name for s in attribute.sub_attributes if s.returned is ReturnedKind.ALWAYS}
+
+    def one(item: Any) -> Any:
+        if not isinstance(item, dict) or subs is None:
+            return item
+        if keep:
+            return {k: v for k, v in item.items() if k in subs or k in always}
+        return {k: v for k, v in item.items() if k not in subs or k in always}
+
+    if isinstance(value, list):
+        return [one(item) for item in value]
+    return one(value)
+
+
+def _hidden(attribute: Attribute, selection: _Selection, key: tuple[str, str], full: bool) -> bool:
+    if attribute.returned is ReturnedKind.NEVER:
+        return not full
+    if attribute.returned is ReturnedKind.REQUEST:
+        return key not in selection
+    return False
+
+
+def _project_object(
+    doc: dict[str, Any],
+    container: str,
+    attributes: tuple[Attribute, ...],
+    selection: _Selection,
+    include: bool,
+    full: bool,
+) -> dict[str, Any]:
+    by_name = {a.name: a for a in attributes}
+    whole = (container, "") in selection
+    out: dict[str, Any] = {}
+    for name, value in doc.items():
+        attribute = by_name.get(name)
+        if attribute is None:
+            continue
+        key = (container, name)
+        if attribute.returned is ReturnedKind.ALWAYS:
+            out[name] = value
+            continue
+        if include and whole and attribute.returned is not ReturnedKind.NEVER:
+            out[name] = value
+            continue
+        if _hidden(attribute, selection if include else {}, key, full):
+            continue
+        if include:
+            if key not in selection:
+                continue
+            out[name] = _keep_subs(value, attribute, selection[key], keep=True)
+        else:
+            if key in selection:
+                subs = selection[key]
+                if subs is None:
+                    continue
+                value = _keep_subs(value, attribute, subs, keep=False)
+            out[name] = value
+    return out
+
+
+def project(
+    resource: Any,
+    attributes: Iterable[str] | None,
+    excluded_attributes: Iterable[str] | None,
+    *,
+    full: bool = False,
+) -> dict[str, Any]:
+    """Encode ``resource`` keeping what ``attributes``/``excluded_attributes`` ask for.
+
+    >>> from scimcore.models import User, Name
+    >>> user = User(id="1", user_name="bjensen", name=Name(given_name="B", family_name="J"))
+    >>> project(user, ["name.givenName"], None)
+    {'schemas': ['urn:ietf:params:scim:schemas:core:2.0:User'], 'id': '1', 'name': {'givenName': 'B'}}
+    """
+    if attributes is not None and excluded_attributes is not None:
+        raise InvalidValue("'attributes' and 'excludedAttributes' are mutually exclusive.")
+    cls = type(resource)
+    projector = getattr(cls, "__scim_project__", None)
+    if projector is not None:
+        result: dict[str, Any] = projector(resource, attributes, excluded_attributes, full)
+        return result
+    doc = encoder(cls, True)(resource)
+    if not issubclass(cls, Resource):
+        return encoder(cls, full)(resource)
+    include = attributes is not None
+    paths = list(attributes if attributes is not None else excluded_attributes or ())
+    selection = _select(cls, paths)
+    base = cls.__scim_schema__.id
+    out = _project_object(doc, base, model_attributes(cls), selection, include, full)
+    for urn, ext_cls in cls.__scim_extensions__.items():
+        ext_doc = doc.get(urn)
+        if not isinstance(ext_doc, dict):
+            continue
+        attrs_ = ext_cls.__scim_schema__.attributes
+        if not include and (urn, "") in selection:
+            continue
+        projected = _project_object(ext_doc, urn, attrs_, selection, include, full)
+        if projected:
+            out[urn] = projected
+    ordered = {k: out[k] for k in doc if k in out}
+    return ordered
