@@ -1,7 +1,7 @@
 """The ``scimcore`` command line.
 
 ``scimcore schemas`` prints the RFC 7643 core schemas (errata fixed) as JSON,
-or one of them by URN or name.
+or one of them by URN or name; ``scimcore serve`` runs a SCIM 2.0 server.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     schemas = commands.add_parser("schemas", help="print the RFC 7643 core schemas as JSON")
     schemas.add_argument("name", nargs="?", help="one schema, by URN or name (User, Group, …)")
     schemas.set_defaults(run=_schemas)
+    from scimcore._serve import add_parser as add_serve
+
+    add_serve(commands)
     return parser
 
 

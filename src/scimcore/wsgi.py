@@ -1,0 +1,118 @@
+"""A WSGI application serving a :class:`~scimcore.ScimService`, with no framework dependency.
+
+>>> from io import BytesIO
+>>> from scimcore.service import ScimService
+>>> from scimcore.stores import MemoryStore
+>>> app = create_app(ScimService(MemoryStore()))
+>>> seen = []
+>>> body = app({"REQUEST_METHOD": "GET", "PATH_INFO": "/Users", "wsgi.input": BytesIO(),
+...             "SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.url_scheme": "http"},
+...            lambda status, headers: seen.append(status))
+>>> seen, b"".join(body)[:60]
+(['200 OK'], b'{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResp')
+
+Mount it in any WSGI server or framework (gunicorn, Flask through
+``DispatcherMiddleware``, Django through a view that calls
+:meth:`~scimcore.ScimService.handle`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+from scimcore.errors import NotFound
+from scimcore.service import Request, Response, ScimService
+
+__all__ = ["create_app"]
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers.append((key[5:].replace("_", "-").lower(), value))
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            headers.append((key.replace("_", "-").lower(), value))
+    return headers
+
+
+def _body(environ: dict[str, Any], limit: int) -> bytes:
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= 0:
+        if not environ.get("wsgi.input_terminated"):
+            return b""
+        data: bytes = stream.read(limit + 1)
+        return data
+    return bytes(stream.read(min(length, limit + 1)))
+
+
+def _base_url(environ: dict[str, Any], prefix: str) -> str:
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST")
+    if not host:
+        host = environ.get("SERVER_NAME", "localhost")
+        port = str(environ.get("SERVER_PORT", ""))
+        if port and (scheme, port) not in (("http", "80"), ("https", "443")):
+            host = f"{host}:{port}"
+    script = _text(environ.get("SCRIPT_NAME", ""))
+    return f"{scheme}://{host}{script}{prefix}"
+
+
+def _text(native: str) -> str:
+    """A WSGI "native string" (bytes as latin-1) read as UTF-8, as RFC 3986 paths are."""
+    return native.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def create_app(service: ScimService, *, prefix: str = "") -> WSGIApp:
+    """A WSGI application serving ``service`` under ``prefix`` (``""`` or ``/scim/v2``).
+
+    The path the service sees is ``PATH_INFO`` without ``prefix``; ``Location``
+    URLs are built from ``Host``, the scheme, ``SCRIPT_NAME`` and ``prefix``.
+    """
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = _text(environ.get("PATH_INFO", ""))
+        method = environ.get("REQUEST_METHOD", "GET")
+        body = _body(environ, service.max_payload_size)
+        response: Response
+        if prefix and not (path == prefix or path.startswith(prefix + "/")):
+            error = NotFound(f"There is no endpoint at {path!r}.")
+            response = service._error(error, Request(method, path))
+        else:
+            request = Request(
+                method,
+                path[len(prefix) :],
+                query=_text(environ.get("QUERY_STRING", "")),
+                headers=_headers(environ),
+                body=body,
+                base_url=_base_url(environ, prefix),
+            )
+            if service._is_async:
+                response = asyncio.run(service.handle_async(request))
+            else:
+                response = service.handle(request)
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        start_response(_status_line(response.status), headers)
+        return [response.body]
+
+    return app
