@@ -73,15 +73,23 @@ def _leaf_decoder(attribute: Attribute, policy: Policy) -> Callable[[Any], Any]:
     raise AssertionError(kind)
 
 
-@cache
+_DECODERS: dict[tuple[type, str, str, Policy], Callable[[Any], Any]] = {}
+
+
 def _single_decoder(
     model: type, ref: AttributeRef, attribute: Attribute, policy: Policy
 ) -> Callable[[Any], Any]:
-    if attribute.is_complex:
-        child = _child(_container_class(model, ref), attribute.python_name)
-        assert child is not None, attribute.name
-        return decoder(child, Context.PATCH, policy)
-    return _leaf_decoder(attribute, policy)
+    key = (model, ref.schema.id, attribute.name, policy)
+    found = _DECODERS.get(key)
+    if found is None:
+        if attribute.is_complex:
+            child = _child(_container_class(model, ref), attribute.python_name)
+            assert child is not None, attribute.name
+            found = decoder(child, Context.PATCH, policy)
+        else:
+            found = _leaf_decoder(attribute, policy)
+        _DECODERS[key] = found
+    return found
 
 
 def _decode_multi(one: Callable[[Any], Any], raw: Any, policy: Policy) -> list[Any]:
@@ -90,16 +98,19 @@ def _decode_multi(one: Callable[[Any], Any], raw: Any, policy: Policy) -> list[A
             raise values.wrong(raw, "an array (the attribute is multi-valued)")
         raw = [raw]
     out = []
-    i = 0
-    try:
-        for i, item in enumerate(raw):
+    for i, item in enumerate(raw):
+        try:
             if item is None:
                 raise values.wrong(item, "a value")
             out.append(one(item))
-    except values.Fault as fault:
-        fault.parts.append(f"[{i}]")
-        raise
+        except values.Fault as fault:
+            fault.parts.append(f"[{i}]")
+            raise
     return out
+
+
+def _located(fault: values.Fault, location: str) -> Exception:
+    return fault.error(fault.detail, location=location + "".join(reversed(fault.parts)))
 
 
 def decode_value(

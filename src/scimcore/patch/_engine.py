@@ -62,7 +62,7 @@ from scimcore.patch import _bridge
 from scimcore.patch._request import MISSING, Operation, operations
 from scimcore.patch._result import PatchResult
 from scimcore.policy import Policy
-from scimcore.schema import Attribute, AttributeRef, AttributeType, MutabilityKind
+from scimcore.schema import Attribute, AttributeRef, AttributeType, MutabilityKind, python_name
 
 __all__ = ["apply_patch", "patch_result"]
 
@@ -90,7 +90,17 @@ def apply_patch(resource: R, patch: Any, *, policy: Policy | None = None) -> R:
     >>> patched.active, user.active
     (False, True)
     """
-    return patch_result(resource, patch, policy=policy).resource
+    patched: R = _run(resource, patch, policy).finish()
+    return patched
+
+
+def _run(resource: R, patch: Any, policy: Policy | None) -> _Patcher:
+    policy = _DEFAULT_POLICY if policy is None else policy
+    ops = operations(patch, policy)
+    patcher = _Patcher(resource, policy)
+    for operation in ops:
+        patcher.apply(operation)
+    return patcher
 
 
 def patch_result(resource: R, patch: Any, *, policy: Policy | None = None) -> PatchResult[R]:
@@ -105,15 +115,20 @@ def patch_result(resource: R, patch: Any, *, policy: Policy | None = None) -> Pa
     >>> result.changed
     False
     """
-    policy = _DEFAULT_POLICY if policy is None else policy
-    ops = operations(patch, policy)
-    patcher = _Patcher(resource, policy)
-    for operation in ops:
-        patcher.apply(operation)
-    return patcher.result()
+    return _run(resource, patch, policy).result()
 
 
 # --------------------------------------------------------------------------- values
+
+
+@lru_cache(maxsize=4096)
+def _py(name: str) -> str:
+    return python_name(name)
+
+
+def _pn(attribute: Attribute) -> str:
+    """``attribute.python_name``, memoised (the property runs a regex)."""
+    return _py(attribute.name)
 
 
 def _fold(text: str) -> str:
@@ -148,7 +163,7 @@ def _covers(existing: Any, wanted: Any, attribute: Attribute) -> bool:
     if not attribute.is_complex:
         return _same_scalar(existing, wanted, attribute)
     for sub in attribute.sub_attributes:
-        name = sub.python_name
+        name = _pn(sub)
         value = getattr(wanted, name, None)
         if _is_empty(value):
             continue
@@ -237,7 +252,7 @@ class _Patcher:
             container = resource.extensions.get(self._urn(ref))
             if container is None:
                 return [] if ref.attribute.multi_valued else None
-        return getattr(container, ref.attribute.python_name)
+        return getattr(container, _pn(ref.attribute))
 
     def write(self, ref: AttributeRef, value: Any) -> None:
         """Set a top-level attribute on the draft, making its container owned."""
@@ -258,7 +273,7 @@ class _Patcher:
             else:
                 container = self._own(container)
             extensions[urn] = container
-        setattr(container, ref.attribute.python_name, value)
+        setattr(container, _pn(ref.attribute), value)
         self.touched[self._name(ref)] = ref
 
     def _add_schema(self, urn: str) -> None:
@@ -278,7 +293,7 @@ class _Patcher:
     # ------------------------------------------------------------ resolution
 
     def _resolve_attribute(self, text: str) -> AttributeRef | None:
-        ref = self.registry.resolve(text, resource_type=self.resource_type)
+        ref: AttributeRef | None = self.registry.resolve(text, resource_type=self.resource_type)
         if ref is None:
             return None
         if len(ref.chain) > 1:
@@ -355,7 +370,7 @@ class _Patcher:
         for sub in attribute.sub_attributes:
             if sub.mutability is not _IMMUTABLE and sub.mutability is not _READ_ONLY:
                 continue
-            before, after = getattr(old, sub.python_name), getattr(new, sub.python_name)
+            before, after = getattr(old, _pn(sub)), getattr(new, _pn(sub))
             if before == after:
                 continue
             if sub.mutability is _READ_ONLY or not _is_empty(before):
@@ -373,7 +388,7 @@ class _Patcher:
 
     def _check_required_subs(self, attribute: Attribute, element: Any, location: str) -> None:
         for sub in attribute.sub_attributes:
-            if sub.required and _is_empty(getattr(element, sub.python_name)):
+            if sub.required and _is_empty(getattr(element, _pn(sub))):
                 raise Mutability(
                     f"'{attribute.name}.{sub.name}' is required: it cannot be removed.",
                     location=self.where or location,
@@ -429,9 +444,9 @@ class _Patcher:
                     "A 'remove' needs a 'path' (RFC 7644 §3.5.2.2).",
                     location=f"{operation.location}.path",
                 )
-            target = self._bare_urn(operation.path)
-            if target is not None:
-                self._remove_extension(target, operation)
+            whole = self._bare_urn(operation.path)
+            if whole is not None:
+                self._remove_extension(whole, operation)
                 return
             self._remove(self._target(operation), operation.value, location)
             return
@@ -644,7 +659,7 @@ class _Patcher:
         else:
             new = self._own(old)
             for sub in mentioned:
-                setattr(new, sub.python_name, getattr(decoded, sub.python_name))
+                setattr(new, _pn(sub), getattr(decoded, _pn(sub)))
         if _is_empty(new):
             new = None
         self._check_immutable(attribute, old, new, location)
@@ -680,11 +695,11 @@ class _Patcher:
                 return
             new = self._decode(ref, {sub.name: raw}, location)
         else:
-            self._check_immutable(sub, getattr(old, sub.python_name), value, location)
-            if getattr(old, sub.python_name) == value:
+            self._check_immutable(sub, getattr(old, _pn(sub)), value, location)
+            if getattr(old, _pn(sub)) == value:
                 return
             new = self._own(old)
-            setattr(new, sub.python_name, value)
+            setattr(new, _pn(sub), value)
             if _is_empty(new):
                 self._check_required(attribute, None, location)
                 new = None
@@ -701,12 +716,12 @@ class _Patcher:
         changed = []
         for i in indexes:
             element = new[i]
-            before = getattr(element, sub.python_name)
+            before = getattr(element, _pn(sub))
             if before == value and type(before) is type(value):
                 continue
             self._check_immutable(sub, before, value, location)
             element = copy.copy(element)
-            setattr(element, sub.python_name, value)
+            setattr(element, _pn(sub), value)
             new[i] = element
             changed.append(i)
         if not changed:
@@ -768,7 +783,7 @@ class _Patcher:
             else:
                 element = copy.copy(old)
                 for s in mentioned:
-                    setattr(element, s.python_name, getattr(decoded, s.python_name))
+                    setattr(element, _pn(s), getattr(decoded, _pn(s)))
             self._check_element(attribute, old, element, location)
             self._check_required_subs(attribute, element, location)
             new[i] = element
@@ -933,8 +948,9 @@ class _Patcher:
 
     # ------------------------------------------------------------ result
 
-    def result(self) -> PatchResult[Any]:
-        draft, original = self.draft, self.original
+    def finish(self) -> Any:
+        """The draft, its empty extensions dropped: the patched resource."""
+        draft = self.draft
         # an extension left with no value is dropped, with its URN (as ``del r[Ext]`` does)
         extensions = draft.extensions
         if id(extensions) in self.owned:
@@ -945,6 +961,12 @@ class _Patcher:
                     if len(schemas) != len(draft.schemas):
                         draft.schemas = schemas
                         self.schemas_touched = True
+        return draft
+
+    def result(self) -> PatchResult[Any]:
+        """The patched resource, and what changed."""
+        original = self.original
+        draft = self.finish()
         changed_names = []
         added: dict[str, tuple[Any, ...]] = {}
         removed: dict[str, tuple[Any, ...]] = {}
@@ -954,16 +976,32 @@ class _Patcher:
                 continue
             changed_names.append(name)
             if ref.attribute.multi_valued:
-                old = Counter(_key(v) for v in before)
-                new = Counter(_key(v) for v in after)
-                gained, lost = new - old, old - new
-                added[name] = _pick(after, gained)
-                removed[name] = _pick(before, lost)
-        if self.schemas_touched and list(draft.schemas) != list(original.schemas):
-            if "schemas" not in changed_names:
-                changed_names.append("schemas")
+                added[name], removed[name] = _delta(before, after)
+        if (
+            self.schemas_touched
+            and list(draft.schemas) != list(original.schemas)
+            and "schemas" not in changed_names
+        ):
+            changed_names.append("schemas")
         changed = bool(changed_names)
         return PatchResult(draft, changed, frozenset(changed_names), added, removed)
+
+
+def _delta(before: Sequence[Any], after: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """(gained, lost) between two lists of values, as multisets.
+
+    Values the draft did not touch are the very same objects in both lists, so
+    identity settles most of them; only the rest are compared by value.
+    """
+    old_ids = {id(v) for v in before}
+    new_ids = {id(v) for v in after}
+    gained = [v for v in after if id(v) not in old_ids]
+    lost = [v for v in before if id(v) not in new_ids]
+    if not gained or not lost:
+        return tuple(gained), tuple(lost)
+    old = Counter(_key(v) for v in lost)
+    new = Counter(_key(v) for v in gained)
+    return _pick(gained, new - old), _pick(lost, old - new)
 
 
 def _pick(values: Sequence[Any], wanted: Counter[Any]) -> tuple[Any, ...]:
