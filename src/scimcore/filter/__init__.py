@@ -18,8 +18,11 @@ from scimcore.filter._ast import (
     Value,
     ValuePath,
 )
+from scimcore.filter._parser import MAX_DEPTH, MAX_LENGTH, grammar, parse_filter, parse_path
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_LENGTH",
     "OPERATORS",
     "And",
     "AttrPath",
@@ -31,6 +34,9 @@ __all__ = [
     "Present",
     "Value",
     "ValuePath",
+    "grammar",
+    "parse_filter",
+    "parse_path",
 ]
 
 

@@ -1,0 +1,517 @@
+"""Parsing filters and PATCH paths: ``grammar.lark`` plus a Transformer that builds the AST.
+
+Theory of operation:
+
+1. One LALR(1) parser is built from ``grammar.lark`` (package data) on first use and
+   cached. The :class:`_Builder` transformer is handed to it, so the AST is built while
+   parsing; no parse tree is ever made.
+2. The grammar accepts the interop forms and the SCIM 2.0-only constructs; whether the
+   caller's :class:`~scimcore.policy.Policy` and ``version`` allow them is checked by the
+   builder, which reads them from a context variable set for the duration of one parse
+   (so the one parser is safe to share between threads and tasks).
+3. Lark's exceptions never escape: a syntax error becomes :class:`InvalidFilter` (or
+   :class:`InvalidPath` for a PATCH path outside its ``[…]``) with the source text, the
+   span of the fault and a message naming what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from functools import cache
+from typing import Any, NoReturn
+
+import attrs
+from lark import Lark, Token, Transformer, v_args
+from lark.common import LexerConf
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import Lexer, LexerState
+from lark.utils import TextSlice
+
+from scimcore.errors import InvalidFilter, InvalidPath, ScimError
+from scimcore.filter._ast import (
+    And,
+    AttrPath,
+    Compare,
+    Filter,
+    Not,
+    Or,
+    PatchPath,
+    Present,
+    Value,
+    ValuePath,
+)
+from scimcore.policy import Policy
+
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "parse_filter", "parse_path"]
+
+#: The longest filter or path text accepted, in characters.
+MAX_LENGTH = 10_000
+#: The deepest nesting of parentheses accepted.
+MAX_DEPTH = 64
+
+_DEFAULT_POLICY = Policy()
+_V2_OPERATORS = frozenset({"ne", "ew"})
+_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+_NUMBERISH = re.compile(r"[-+.0-9][-+.0-9eE]*")
+_SQ_ESCAPE = re.compile(r"\\(['\\])")
+_LITERALS: dict[str, Value] = {"true": True, "false": False, "null": None}
+_INF = float("inf")
+_CHUNK = re.compile(r"[^ ()\[\]\"]+|.", re.DOTALL)
+_STRING_EXTENT = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_JSON_STRING_OR_OTHER = re.compile(r'"(?:[^"\\]|\\.)*"?|[^"]+')
+
+
+@attrs.frozen
+class _Options:
+    text: str
+    version: int
+    policy: Policy
+
+
+_OPTIONS: ContextVar[_Options] = ContextVar("scimcore.filter.options")
+
+
+def _fail(detail: str, start: int, end: int, cls: type[ScimError] | None = None) -> NoReturn:
+    options = _OPTIONS.get()
+    raise (cls or InvalidFilter)(detail, source=options.text, span=(start, end))
+
+
+def _span(token: Token) -> tuple[int, int]:
+    start = token.start_pos or 0
+    return start, start + len(token)
+
+
+def _attr_path(text: str, start: int, cls: type[ScimError] = InvalidFilter) -> AttrPath:
+    if ":" not in text:
+        name, _, sub = text.partition(".")
+        if "." in sub:
+            _fail(f"Sub-attributes nest one level only: '{text}'.", start, start + len(text), cls)
+        return AttrPath(None, name, sub or None)
+    urn, _, dotted = text.rpartition(":")
+    name, _, sub = dotted.partition(".")
+    options = _OPTIONS.get()
+    if (
+        sub
+        and options.policy.urn_dot_separator
+        and options.version == 2
+        and name[:1].isupper()
+        and _VERSION.fullmatch(urn.rpartition(":")[2])
+    ):
+        # Entra E11: "urn:…:enterprise:2.0:User.manager" for "urn:…:enterprise:2.0:User:manager".
+        urn = f"{urn}:{name}"
+        name, _, sub = sub.partition(".")
+    if "." in sub:
+        _fail(f"Sub-attributes nest one level only: '{text}'.", start, start + len(text), cls)
+    return AttrPath(urn, name, sub or None)
+
+
+def _operator(text: str, start: int) -> str:
+    op = text.lower()
+    if op in _V2_OPERATORS and _OPTIONS.get().version == 1:
+        _fail(f"The operator '{op}' is not part of SCIM 1.1 filters.", start, start + 2)
+    return op
+
+
+def _value(text: str, start: int) -> Value:
+    first = text[0]
+    if first == '"':
+        return text[1:-1] if "\\" not in text else str(json.loads(text))
+    if text in _LITERALS:
+        return _LITERALS[text]
+    if _number().fullmatch(text):
+        try:
+            if "." in text or "e" in text or "E" in text:
+                number = float(text)
+                if number in (_INF, -_INF):
+                    raise ValueError(text)
+                return number
+            return int(text)
+        except ValueError:
+            _fail(f"The number {text} is out of range.", start, start + len(text))
+    if _NUMBERISH.fullmatch(text):
+        _fail(f"Invalid number '{text}'.", start, start + len(text))
+    if not _OPTIONS.get().policy.unquoted_filter_values:
+        _fail(f"A string must be in double quotes: {text}.", start, start + len(text))
+    if first == "'":
+        return _SQ_ESCAPE.sub(r"\1", text[1:-1])
+    return text
+
+
+def _expression(text: str, start: int) -> Filter:
+    """``attrPath SP "pr"`` or ``attrPath SP compareOp SP compValue``, already lexed whole."""
+    path, _, rest = text.partition(" ")
+    rest = rest.lstrip(" ")
+    op, _, value = rest.partition(" ")
+    attr = _attr_path(path, start)
+    if not value:
+        return Present(attr)
+    value = value.lstrip(" ")
+    op_start = start + len(text) - len(rest)
+    return Compare(attr, _operator(op, op_start), _value(value, start + len(text) - len(value)))
+
+
+def _v2_only(what: str, start: int, end: int) -> None:
+    if _OPTIONS.get().version == 1:
+        _fail(f"{what} is not part of SCIM 1.1 filters.", start, end)
+
+
+def _relative_paths(node: Filter) -> bool:
+    if isinstance(node, Compare | Present):
+        return node.path.urn is None and node.path.sub is None
+    if isinstance(node, Not):
+        return _relative_paths(node.operand)
+    assert isinstance(node, And | Or)
+    return all(_relative_paths(operand) for operand in node.operands)
+
+
+def _value_path(token: Token, inner: Filter, cls: type[ScimError]) -> tuple[AttrPath, Filter]:
+    start, end = _span(token)
+    _v2_only("'[…]'", end - 1, end)
+    path = _attr_path(token[:-1], start, cls)
+    if path.sub is not None:
+        _fail(f"'[…]' follows an attribute, not a sub-attribute: '{path}'.", start, end - 1, cls)
+    if not _relative_paths(inner):
+        for found in _tokens(_OPTIONS.get().text, end):
+            name = found.partition(" ")[0]
+            if found.type == "ATTR_EXP" and (":" in name or "." in name):
+                begin = found.start_pos or 0
+                _fail(
+                    f"Inside '[…]' a path is a sub-attribute name, not '{name}'.",
+                    begin,
+                    begin + len(name),
+                )
+    return path, inner
+
+
+@v_args(inline=True)
+class _Builder(Transformer[Token, Any]):
+    """Builds AST nodes bottom-up as the LALR parser reduces each rule."""
+
+    def ATTR_EXP(self, token: Token) -> Filter:  # noqa: N802 - a terminal callback
+        return _expression(str(token), token.start_pos or 0)
+
+    def filter(self, *operands: Filter) -> Filter:
+        return Or(operands)
+
+    def and_expr(self, *operands: Filter) -> Filter:
+        return And(operands)
+
+    v_or = filter
+    v_and = and_expr
+
+    def not_(self, keyword: Token, operand: Filter) -> Filter:
+        _v2_only("'not'", *_span(keyword))
+        return Not(operand)
+
+    def bare_not(self, keyword: Token, operand: Filter) -> Filter:
+        if not _OPTIONS.get().policy.not_without_parentheses:
+            _fail("'not' takes its operand in parentheses: not (…).", *_span(keyword))
+        return self.not_(keyword, operand)
+
+    def value_path(self, token: Token, inner: Filter) -> Filter:
+        return ValuePath(*_value_path(token, inner, InvalidFilter))
+
+    def suffix(self, token: Token, inner: Filter, suffix: Token) -> Filter:
+        start = suffix.start_pos or 0
+        if not _OPTIONS.get().policy.filter_value_path_suffix:
+            name = suffix.partition(" ")[0]
+            _fail(f"A filter cannot follow '[…]' with '{name}'.", start, start + len(name))
+        path, inner = _value_path(token, inner, InvalidFilter)
+        return ValuePath(path, And((inner, _expression(suffix[1:], start + 1))))
+
+    def path_attr(self, token: Token) -> PatchPath:
+        return PatchPath(_attr_path(str(token), token.start_pos or 0, InvalidPath))
+
+    def path_value(self, token: Token, inner: Filter, sub: Token | None) -> PatchPath:
+        path, inner = _value_path(token, inner, InvalidPath)
+        return PatchPath(path, inner, None if sub is None else str(sub[1:]))
+
+    def attr_exp(self, *children: object) -> NoReturn:  # pragma: no cover
+        # Only reached on input the ATTR_EXP token does not match, which then fails to parse.
+        raise AssertionError("a valid attrExp is lexed as one ATTR_EXP token")
+
+
+class _Lexer(Lexer):
+    """All terminals as one regular expression, tried in priority order; no context.
+
+    The grammar is written so that, on valid input, the first terminal to match is the right
+    one wherever it occurs. On a mismatch the text is parsed again with Lark's contextual
+    lexer, which knows what each parser state expects and so reports errors precisely.
+    """
+
+    __future_interface__ = 2
+    match: Callable[[str, int], re.Match[str] | None]
+
+    def __init__(self, conf: LexerConf) -> None:
+        terminals = sorted(
+            conf.terminals,
+            key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
+        )
+        _Lexer.match = re.compile(
+            "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+        ).match
+
+    def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
+        source: _Source = lexer_state.text  # type: ignore[assignment]
+        return _tokens(source.text, source.start, source.end)
+
+
+@attrs.frozen
+class _Source:
+    """The text between ``start`` and ``end``, as custom input for the fast lexer."""
+
+    text: str
+    start: int
+    end: int
+
+
+def _tokens(text: str, position: int, length: int | None = None) -> Iterator[Token]:
+    match = _Lexer.match
+    if length is None:
+        length = len(text)
+    while position < length:
+        found = match(text, position)
+        if found is None:
+            raise _NoMatch
+        end = found.end()
+        kind = found.lastgroup
+        assert kind is not None
+        yield Token(kind, found.group(), position, 1, position + 1, 1, end + 1, end)
+        position = end
+
+
+class _NoMatch(Exception):
+    """The fast lexer found no terminal; the contextual lexer will say why."""
+
+
+def _build(lexer: type[Lexer] | str) -> Lark:
+    return Lark.open_from_package(
+        "scimcore.filter",
+        "grammar.lark",
+        parser="lalr",
+        lexer=lexer,
+        transformer=_Builder(),
+        start=["filter", "path"],
+        maybe_placeholders=True,
+    )
+
+
+@cache
+def _parser() -> Lark:
+    return _build(_Lexer)
+
+
+@cache
+def _checking_parser() -> Lark:
+    return _build("contextual")
+
+
+@cache
+def _number() -> re.Pattern[str]:
+    return re.compile(_parser().get_terminal("NUMBER").pattern.to_regexp())
+
+
+@cache
+def grammar() -> Lark:
+    """The filter and path grammar as a :class:`lark.Lark` instance that builds trees.
+
+    Start symbols are ``filter`` and ``path``; this is what
+    ``hypothesis.extra.lark.from_lark`` takes.
+
+    >>> grammar().parse('title pr', start="filter")
+    Token('ATTR_EXP', 'title pr')
+    """
+    return Lark.open_from_package(
+        "scimcore.filter", "grammar.lark", parser="lalr", start=["filter", "path"]
+    )
+
+
+# What each terminal means in an error message, in the order they are listed.
+_EXPECTED = {
+    "ATTRPATH": "an attribute",
+    "NOT": "'not'",
+    "LPAR": "'('",
+    "OP": "an operator",
+    "PR": "an operator",
+    "STRING": "a value",
+    "NUMBER": "a value",
+    "TRUE": "a value",
+    "FALSE": "a value",
+    "NULL": "a value",
+    "BAREWORD": "a value",
+    "SQ_STRING": "a value",
+    "LSQB": "'['",
+    "SUBATTR": "'.'",
+    "_AND": "'and'",
+    "_OR": "'or'",
+    "RPAR": "')'",
+    "RSQB": "']'",
+    "_SP": "a space",
+    "$END": "the end",
+    "<END-OF-FILE>": "the end",
+}
+
+
+# What must follow a token when only a space was expected after it.
+_NEXT = {"OP": "a space and a value", "ATTRPATH": "a space and an operator"}
+
+
+def _expected(names: set[str]) -> str:
+    words = list(dict.fromkeys(_EXPECTED[n] for n in _EXPECTED if n in names))
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _inside_brackets(text: str, position: int) -> bool:
+    depth = 0
+    for chunk in _JSON_STRING_OR_OTHER.findall(text[:position]):
+        if chunk[0] != '"':
+            depth += chunk.count("[") - chunk.count("]")
+    return depth > 0
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, what: str, cls: type[ScimError]) -> ScimError:
+    last: Token | None
+    if isinstance(exc, UnexpectedCharacters):
+        start: int = exc.pos_in_stream or 0
+        match = _CHUNK.match(text, start)
+        assert match is not None
+        found: str | None = match.group()
+        expected = set(exc.allowed or ())
+        last = exc.token_history[-1] if exc.token_history else None
+    else:
+        assert isinstance(exc, UnexpectedToken)
+        token = exc.token
+        expected = set(exc.expected)
+        stack = exc.state.value_stack if exc.state is not None else []
+        last = stack[-1] if stack and isinstance(stack[-1], Token) else None
+        if token.type == "$END":
+            found, start = None, len(text)
+        else:
+            found = str(token).strip(" ") or str(token)
+            start = (token.start_pos or 0) + len(token) - len(token.lstrip(" "))
+    if cls is InvalidPath and _inside_brackets(text, start):
+        cls = InvalidFilter
+    wanted = _expected(expected)
+    if expected == {"_SP"} and last is not None and last.type in _NEXT:
+        wanted = _NEXT[last.type]
+    if found is None:
+        detail = f"Unexpected end of {what}; expected {wanted}."
+        return cls(detail, source=text, span=(start, start + 1))
+    end = start + len(found)
+    if "OP" in expected and found[:1].isalpha():
+        detail = f"Unknown operator '{found}'."
+    elif found == '"':
+        string = _STRING_EXTENT.match(text, start)
+        assert string is not None
+        end = string.end()
+        if string.group().endswith('"') and end - start > 1:
+            detail = "Invalid JSON string (RFC 7159 §7: escapes and control characters)."
+        else:
+            detail = "The string has no closing quote."
+    elif found == "[" and _inside_brackets(text, start):
+        detail = "'[…]' cannot be nested inside '[…]'."
+    elif found.lower() in ("and", "or") and not text[end:].strip(" "):
+        detail = f"'{found}' needs a filter on each side."
+    else:
+        detail = f"Unexpected '{found}'; expected {wanted}."
+    return cls(detail, source=text, span=(start, end))
+
+
+def _too_deep(text: str) -> int | None:
+    depth = 0
+    for match in _JSON_STRING_OR_OTHER.finditer(text):
+        chunk = match.group()
+        if chunk[0] == '"':
+            continue
+        for offset, char in enumerate(chunk):
+            if char == "(":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return match.start() + offset
+            elif char == ")":
+                depth -= 1
+    return None
+
+
+def _parse(
+    text: object, start: str, version: int, policy: Policy | None, cls: type[ScimError]
+) -> Any:
+    what = "filter" if start == "filter" else "path"
+    if not isinstance(text, str):
+        raise cls(f"The {what} must be a string, not {type(text).__name__}.")
+    if len(text) > MAX_LENGTH:
+        raise cls(f"The {what} is longer than {MAX_LENGTH} characters.")
+    if not text.strip(" "):
+        raise cls(f"The {what} is empty.", source=text, span=(0, len(text)))
+    if text.count("(") > MAX_DEPTH:
+        position = _too_deep(text)
+        if position is not None:
+            raise cls(
+                f"The {what} nests parentheses more than {MAX_DEPTH} deep.",
+                source=text,
+                span=(position, position + 1),
+            )
+    begin = len(text) - len(text.lstrip(" "))
+    end = len(text.rstrip(" "))
+    token = _OPTIONS.set(_Options(text, version, policy or _DEFAULT_POLICY))
+    try:
+        try:
+            return _parser().parse(_Source(text, begin, end), start=start)
+        except (_NoMatch, UnexpectedInput):
+            pass
+        try:
+            return _checking_parser().parse(TextSlice(text, begin, end), start=start)
+        except UnexpectedInput as exc:
+            raise _syntax_error(exc, text, what, cls) from None
+    finally:
+        _OPTIONS.reset(token)
+
+
+def parse_filter(text: str, *, version: int = 2, policy: Policy | None = None) -> Filter:
+    """Parse a SCIM filter (RFC 7644 §3.4.2.2) into its AST.
+
+    ``version=1`` is the SCIM 1.1 dialect: no ``ne``, ``ew``, ``not`` or ``[…]``.
+    ``policy`` (default :meth:`Policy.interop`) decides which interop forms are
+    accepted. Names are case-insensitive; ``str()`` of the result is canonical.
+
+    Raises:
+        InvalidFilter: the text is not a filter; ``str()`` of the error shows where.
+
+    >>> parse_filter('userName Eq "bjensen" and not (emails co "example.com")')
+    And((Compare(AttrPath(None, 'userName', None), 'eq', 'bjensen'), \
+Not(Compare(AttrPath(None, 'emails', None), 'co', 'example.com'))))
+    >>> str(parse_filter('emails[type eq "work"].value eq "a@b.c"'))
+    'emails[type eq "work" and value eq "a@b.c"]'
+    >>> print(parse_filter('userName regex "x"'))
+    Traceback (most recent call last):
+      ...
+    scimcore.errors.InvalidFilter: Unknown operator 'regex'.
+      userName regex "x"
+               ^^^^^
+    """
+    if version not in (1, 2):
+        raise ValueError(f"version must be 1 or 2, not {version!r}")
+    result: Filter = _parse(text, "filter", version, policy, InvalidFilter)
+    return result
+
+
+def parse_path(text: str, *, policy: Policy | None = None) -> PatchPath:
+    """Parse a PATCH ``path`` (RFC 7644 §3.5.2): ``attrPath`` or ``valuePath [subAttr]``.
+
+    Raises:
+        InvalidPath: the path is malformed.
+        InvalidFilter: the filter inside ``[…]`` is malformed (RFC 7644 Table 9).
+
+    >>> parse_path('members[value eq "2819c223"].display')
+    PatchPath(AttrPath(None, 'members', None), \
+Compare(AttrPath(None, 'value', None), 'eq', '2819c223'), 'display')
+    >>> str(parse_path("NAME.familyName"))
+    'NAME.familyName'
+    """
+    result: PatchPath = _parse(text, "path", 2, policy, InvalidPath)
+    return result
