@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from scimcore.models._dynamic import make_model
 from scimcore.schema import (
     RESOURCE_TYPE_SCHEMA_URN,
@@ -72,9 +74,33 @@ ResourceTypeResource: type[Any] = _expose_children(
         name="ResourceTypeResource",
     )
 )
+def _deeper(schema: Schema) -> Schema:
+    """The Schema schema with ``attributes.subAttributes.subAttributes`` added.
+
+    RFC 7643 §8.7.2 describes sub-attributes one level deep, but its own
+    representation of the Schema schema nests them three deep (the definition
+    of ``subAttributes`` has ``subAttributes``); the model holds that level too.
+    """
+    attributes = schema.attribute("attributes")
+    assert attributes is not None
+    subs = attributes.sub_attribute("subAttributes")
+    assert subs is not None
+    deeper = attrs.evolve(
+        subs,
+        sub_attributes=(*subs.sub_attributes, attrs.evolve(subs, sub_attributes=subs.sub_attributes)),
+    )
+    fixed = attrs.evolve(
+        attributes,
+        sub_attributes=[deeper if a is subs else a for a in attributes.sub_attributes],
+    )
+    return attrs.evolve(
+        schema, attributes=[fixed if a is attributes else a for a in schema.attributes]
+    )
+
+
 SchemaResource: type[Any] = _expose_children(
     make_model(
-        _schema(SCHEMA_SCHEMA),
+        _deeper(_schema(SCHEMA_SCHEMA)),
         resource_type=ResourceType(
             id="Schema", name="Schema", endpoint="/Schemas", schema=SCHEMA_SCHEMA
         ),

@@ -375,7 +375,7 @@ def _schemas_rule(
         if raw is None:
             if strict:
                 raise fault("The 'schemas' attribute is required.")
-            schemas = [base]
+            schemas = []
         else:
             if type(raw) is not list:
                 raise fault("Expected an array of schema URNs.", error=InvalidValue)
@@ -493,9 +493,12 @@ def _make_encoder(cls: type, full: bool) -> EncodeFn:
     w("d = {}")
     if is_resource:
         w("ext = o.extensions")
-        w("d['schemas'] = _schemas_out(o.schemas, ext) if ext else list(o.schemas)")
+        w("s = _schemas_out(o.schemas, ext) if ext else o.schemas")
+        w("if s:")
+        w("    d['schemas'] = list(s)")
     elif has_schemas:
-        w("d['schemas'] = list(o.schemas)")
+        w("if o.schemas:")
+        w("    d['schemas'] = list(o.schemas)")
     tail: list[str] = []
     for index, spec in enumerate(specs):
         if spec.name == "schemas" and has_schemas:
