@@ -1,0 +1,212 @@
+"""The store protocol: what a host implements to keep SCIM resources.
+
+A store keeps typed resources (instances of the ``scimcore.models`` classes, or
+a host's own models built the same way) under their resource type and ``id``.
+It is small on purpose, as httpx's transports are: five methods, a sync and
+an async twin, and two implementations in :mod:`scimcore.stores`.
+
+Rules every store follows (:class:`scimcore.testing.StoreContract` checks them):
+
+- It returns copies and never changes the resources it receives.
+- ``create`` keeps an ``id`` it is given (the service strips a client's ``id``
+  first) or makes one; it fills ``meta``: ``resourceType``, ``created``,
+  ``lastModified`` and ``version``, never ``location`` (the service knows URLs).
+- Every write changes the version; ``meta.version`` is the ETag (weak, ``W/"…"``).
+- ``expected_version`` (an ``If-Match`` value, ``*`` for any) that does not
+  match raises :class:`~scimcore.errors.PreconditionFailed` and changes nothing.
+- An unknown ``id`` raises :class:`~scimcore.errors.NotFound`; a value taken
+  by another resource where it must be unique raises
+  :class:`~scimcore.errors.Uniqueness`.
+- ``search`` filters, sorts and pages every resource type of the query as one
+  collection, with exactly the semantics of :func:`scimcore.filter.compile_filter`.
+  A filter it cannot honour is an :class:`~scimcore.errors.InvalidFilter`,
+  never a broader result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from scimcore.storage._query import Page, Query
+from scimcore.storage._values import versions_match
+
+__all__ = [
+    "AsyncResourceStore",
+    "AsyncStoreAdapter",
+    "ResourceStore",
+    "SupportsUpdate",
+    "update",
+]
+
+R = TypeVar("R")
+
+
+@runtime_checkable
+class ResourceStore(Protocol):
+    """Where a SCIM service keeps its resources (the sync twin)."""
+
+    def create(self, resource: R) -> R:
+        """Store a new resource; return the stored copy with ``id`` and ``meta`` set."""
+        ...
+
+    def get(self, model: type[R], resource_id: str) -> R:
+        """The resource of this model (resource type) with this ``id``."""
+        ...
+
+    def replace(self, resource: R, *, expected_version: str | None = None) -> R:
+        """Replace the stored resource with ``resource.id``; return the stored copy."""
+        ...
+
+    def delete(
+        self, model: type[Any], resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        """Delete the resource of this model with this ``id``."""
+        ...
+
+    def search(self, query: Query) -> Page[Any]:
+        """One page of the resources the query selects, with the total and cursors."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources (connections, files)."""
+        ...
+
+
+@runtime_checkable
+class SupportsUpdate(Protocol):
+    """A store that changes a resource atomically (the optional store-native PATCH).
+
+    ``change`` gets the stored resource and returns the new one (for example
+    ``lambda r: apply_patch(r, op)``); the store applies it and writes the
+    result as one atomic step, so two concurrent PATCHes never lose an update.
+    """
+
+    def update(
+        self,
+        model: type[R],
+        resource_id: str,
+        change: Callable[[R], R],
+        *,
+        expected_version: str | None = None,
+    ) -> R:
+        """Read, change and write one resource atomically; return the stored copy."""
+        ...
+
+
+def update(
+    store: ResourceStore,
+    model: type[R],
+    resource_id: str,
+    change: Callable[[R], R],
+    *,
+    expected_version: str | None = None,
+) -> R:
+    """Change one resource: natively when the store :class:`SupportsUpdate`, else get + replace.
+
+    The fallback replaces with the version it read as ``expected_version``, so a
+    concurrent write makes it :class:`~scimcore.errors.PreconditionFailed`
+    rather than lost.
+    """
+    if isinstance(store, SupportsUpdate):
+        return store.update(model, resource_id, change, expected_version=expected_version)
+    from scimcore.errors import PreconditionFailed  # noqa: PLC0415
+
+    current = store.get(model, resource_id)
+    version = getattr(getattr(current, "meta", None), "version", None)
+    if not versions_match(expected_version, version):
+        raise PreconditionFailed()
+    return store.replace(change(current), expected_version=version)
+
+
+@runtime_checkable
+class AsyncResourceStore(Protocol):
+    """The async twin of :class:`ResourceStore`: the same methods, awaited."""
+
+    async def create(self, resource: R) -> R:
+        """See :meth:`ResourceStore.create`."""
+        ...
+
+    async def get(self, model: type[R], resource_id: str) -> R:
+        """See :meth:`ResourceStore.get`."""
+        ...
+
+    async def replace(self, resource: R, *, expected_version: str | None = None) -> R:
+        """See :meth:`ResourceStore.replace`."""
+        ...
+
+    async def delete(
+        self, model: type[Any], resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        """See :meth:`ResourceStore.delete`."""
+        ...
+
+    async def search(self, query: Query) -> Page[Any]:
+        """See :meth:`ResourceStore.search`."""
+        ...
+
+    async def aclose(self) -> None:
+        """See :meth:`ResourceStore.close`."""
+        ...
+
+
+class AsyncStoreAdapter:
+    """An :class:`AsyncResourceStore` over a sync store: each call runs in a worker thread.
+
+    The stores of :mod:`scimcore.stores` are thread-safe, so an async server
+    can share one without blocking its event loop.
+
+    >>> import asyncio
+    >>> from scimcore.stores import MemoryStore
+    >>> store = AsyncStoreAdapter(MemoryStore())
+    >>> isinstance(store, AsyncResourceStore)
+    True
+    >>> asyncio.run(store.aclose())
+    """
+
+    def __init__(self, store: ResourceStore) -> None:
+        self.store = store
+
+    async def create(self, resource: R) -> R:
+        """See :meth:`ResourceStore.create`."""
+        return await asyncio.to_thread(self.store.create, resource)
+
+    async def get(self, model: type[R], resource_id: str) -> R:
+        """See :meth:`ResourceStore.get`."""
+        return await asyncio.to_thread(self.store.get, model, resource_id)
+
+    async def replace(self, resource: R, *, expected_version: str | None = None) -> R:
+        """See :meth:`ResourceStore.replace`."""
+        return await asyncio.to_thread(
+            self.store.replace, resource, expected_version=expected_version
+        )
+
+    async def delete(
+        self, model: type[Any], resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        """See :meth:`ResourceStore.delete`."""
+        await asyncio.to_thread(
+            self.store.delete, model, resource_id, expected_version=expected_version
+        )
+
+    async def search(self, query: Query) -> Page[Any]:
+        """See :meth:`ResourceStore.search`."""
+        return await asyncio.to_thread(self.store.search, query)
+
+    async def update(
+        self,
+        model: type[R],
+        resource_id: str,
+        change: Callable[[R], R],
+        *,
+        expected_version: str | None = None,
+    ) -> R:
+        """See :func:`update`."""
+        return await asyncio.to_thread(
+            update, self.store, model, resource_id, change, expected_version=expected_version
+        )
+
+    async def aclose(self) -> None:
+        """Close the wrapped store."""
+        await asyncio.to_thread(self.store.close)

@@ -1,0 +1,106 @@
+"""The comparable form of SCIM values, shared by every store.
+
+Theory of operation: a store compares, sorts and indexes values in one
+*comparable form*, computed from the value and its attribute's
+characteristics (never restated by hand):
+
+- a string or reference whose attribute is ``caseExact: false`` becomes the
+  Unicode case fold of its NFC form (:func:`fold`), the evaluator's reading of
+  case-insensitive;
+- a dateTime becomes fixed-width UTC text (:func:`utc_text`), so that text order
+  is chronological order;
+- booleans, numbers and case-exact strings stay as they are.
+
+The SQL stores keep a *search document* made of comparable values next to
+each resource, so that a database compares them with plain ``=`` and ``<``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import unicodedata
+from typing import Any
+
+from scimcore.errors import InvalidFilter
+from scimcore.schema import Attribute, AttributeType
+
+__all__ = ["comparable", "fold", "utc_text", "versions_match"]
+
+_FOLDED_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE})
+
+
+def fold(text: str) -> str:
+    """The case-insensitive form of a string: Unicode case fold of its NFC form.
+
+    >>> fold("STRASSE") == fold("straße")
+    True
+    >>> fold("Cafe\\u0301") == fold("CAFÉ")
+    True
+    """
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def utc_text(value: datetime.datetime | str) -> str:
+    """A dateTime as fixed-width UTC text, whose text order is chronological.
+
+    A string is read as xsd:dateTime; one without an offset is taken as UTC.
+
+    >>> utc_text("2011-05-13T05:00:00+02:00")
+    '2011-05-13T03:00:00.000000Z'
+    >>> utc_text("2011-05-13T04:42:34Z") > utc_text("2011-05-13T05:00:00+02:00")
+    True
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidFilter(f"{value!r} is not an xsd:dateTime.") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    value = value.astimezone(datetime.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ").rjust(27, "0")
+
+
+def comparable(value: Any, attribute: Attribute) -> Any:
+    """The comparable form of one simple value of ``attribute`` (see the module docstring).
+
+    >>> from scimcore.schema import Attribute
+    >>> comparable("BJensen", Attribute("userName"))
+    'bjensen'
+    >>> comparable("ABC", Attribute("externalId", case_exact=True))
+    'ABC'
+    """
+    if isinstance(value, str):
+        if attribute.type is AttributeType.DATETIME:
+            try:
+                return utc_text(value)
+            except InvalidFilter:
+                return value
+        if attribute.type in _FOLDED_TYPES and not attribute.case_exact:
+            return fold(value)
+        return value
+    if isinstance(value, datetime.datetime):
+        return utc_text(value)
+    return value
+
+
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    if tag[:2] in ("W/", "w/"):
+        tag = tag[2:]
+    return tag.strip('"')
+
+
+def versions_match(expected: str | None, actual: str | None) -> bool:
+    """Whether a stored version satisfies an expected one (``If-Match``), weakly compared.
+
+    ``None`` expects nothing; ``*`` matches any version; ``W/`` and quotes are ignored.
+
+    >>> versions_match('W/"3"', '"3"'), versions_match("*", 'W/"9"'), versions_match('"2"', 'W/"3"')
+    (True, True, False)
+    """
+    if expected is None or expected.strip() == "*":
+        return True
+    if actual is None:
+        return False
+    return _opaque(expected) == _opaque(actual)

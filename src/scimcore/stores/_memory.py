@@ -1,0 +1,280 @@
+"""MemoryStore: the reference store, in memory, filtering with the evaluator."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+
+from scimcore.errors import NotFound, PreconditionFailed, Uniqueness
+from scimcore.policy import Policy
+from scimcore.storage._cursor import CursorCodec, SortKey
+from scimcore.storage._query import (
+    Page,
+    Query,
+    registry_of,
+    resolve_sorts,
+    resource_type_of,
+)
+from scimcore.storage._values import versions_match
+from scimcore.stores._common import (
+    Clock,
+    UniqueRule,
+    check_models,
+    new_id,
+    order_key,
+    page_of,
+    python_sort_value,
+    stamp,
+    unique_rules,
+    unknown_model,
+    utcnow,
+)
+from scimcore.stores.sql._document import document_keys, search_document, search_values
+
+__all__ = ["MemoryStore", "default_models", "predicate"]
+
+R = TypeVar("R")
+
+
+def default_models() -> tuple[type[Any], ...]:
+    """``(User, Group)``: what a store keeps unless told otherwise."""
+    from scimcore.models import Group, User  # noqa: PLC0415
+
+    return (User, Group)
+
+
+def predicate(node: Any, model: type[Any], policy: Policy) -> Callable[[Any], bool]:
+    """The evaluator's predicate for a filter on a model (``scimcore.filter.compile_filter``)."""
+    from scimcore.filter import compile_filter  # noqa: PLC0415
+
+    return compile_filter(node, model, policy=policy)  # type: ignore[no-any-return]
+
+
+def search_policy(query: Query) -> Policy:
+    """The policy a search runs under: a search over several types treats unknown as absent."""
+    if len(query.models) > 1 and query.policy.unknown_filter_attribute != "matches_nothing":
+        return attrs.evolve(query.policy, unknown_filter_attribute="matches_nothing")
+    return query.policy
+
+
+@attrs.define
+class _Row:
+    resource: Any
+    document: dict[str, Any]
+    seq: int
+
+
+def _document(resource: Any) -> dict[str, Any]:
+    from scimcore.codecs.v2 import encode  # noqa: PLC0415
+
+    model = type(resource)
+    return search_document(encode(resource, full=True), resource_type_of(model), registry_of(model))
+
+
+class MemoryStore:
+    """The reference store: dicts in memory behind one lock; search runs the evaluator.
+
+    ``models`` are the resource models it keeps (default ``User`` and ``Group``);
+    ``unique`` adds unique attributes per resource type to the schema's own
+    (``{"User": ["externalId"], "Group": ["displayName"]}``).
+
+    >>> from scimcore.models import User
+    >>> store = MemoryStore()
+    >>> bjensen = store.create(User(user_name="bjensen"))
+    >>> bjensen.meta.version, store.get(User, bjensen.id).user_name
+    ('W/"1"', 'bjensen')
+    >>> store.create(User(user_name="BJENSEN"))
+    Traceback (most recent call last):
+    scimcore.errors.Uniqueness: userName 'BJENSEN' is already taken.
+    """
+
+    def __init__(
+        self,
+        models: Iterable[type[Any]] | None = None,
+        *,
+        unique: Mapping[str, Sequence[str]] | None = None,
+        clock: Clock = utcnow,
+        cursor_secret: bytes | None = None,
+        cursor_timeout: float | None = 3600.0,
+    ) -> None:
+        self.models = tuple(models) if models is not None else default_models()
+        self._by_name = check_models(self.models)
+        unique = unique or {}
+        extra = {k.casefold(): tuple(v) for k, v in unique.items()}
+        self._rules: dict[str, tuple[UniqueRule, ...]] = {
+            name: unique_rules(model, extra.get(name, ())) for name, model in self._by_name.items()
+        }
+        self._rows: dict[str, dict[str, _Row]] = {name: {} for name in self._by_name}
+        self._owners: dict[tuple[str, Any], str] = {}
+        self._lock = threading.RLock()
+        self._seq = itertools.count(1)
+        self._versions = itertools.count(1)
+        self._clock = clock
+        self.cursors = CursorCodec(cursor_secret, timeout=cursor_timeout)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _name(self, model: type[Any]) -> str:
+        name = resource_type_of(model).name.casefold()
+        if self._by_name.get(name) is not model:
+            raise unknown_model(model)
+        return name
+
+    def _row(self, name: str, resource_id: str | None) -> _Row:
+        row = self._rows[name].get(resource_id or "")
+        if row is None:
+            raise NotFound(f"{self._by_name[name].__name__} {resource_id!r} not found.")
+        return row
+
+    def _unique_values(self, name: str, document: Mapping[str, Any]) -> dict[tuple[str, Any], str]:
+        values: dict[tuple[str, Any], str] = {}
+        for rule in self._rules[name]:
+            for value in search_values(document, rule.keys):
+                if value is not None and value != "":
+                    values[(rule.key, value)] = rule.name
+        return values
+
+    def _claim(self, name: str, resource: Any, document: Mapping[str, Any], owner: str) -> None:
+        """Check then take the unique values of a resource (the lock is held)."""
+        claims = self._unique_values(name, document)
+        for claim, attribute in claims.items():
+            holder = self._owners.get(claim)
+            if holder is not None and holder != owner:
+                ref = next(r.ref for r in self._rules[name] if r.key == claim[0])
+                shown = _shown(resource, ref)
+                raise Uniqueness(f"{attribute} {shown!r} is already taken.")
+        self._release(name, owner)
+        for claim in claims:
+            self._owners[claim] = owner
+
+    def _release(self, name: str, owner: str) -> None:
+        row = self._rows[name].get(owner)
+        if row is not None:
+            for claim in self._unique_values(name, row.document):
+                if self._owners.get(claim) == owner:
+                    del self._owners[claim]
+
+    def _version(self) -> str:
+        return f'W/"{next(self._versions)}"'
+
+    # -- the protocol ----------------------------------------------------------------------
+
+    def create(self, resource: R) -> R:
+        """Store a new resource (see :class:`~scimcore.storage.ResourceStore`)."""
+        name = self._name(type(resource))
+        with self._lock:
+            resource_id = getattr(resource, "id", None) or new_id()
+            if resource_id in self._rows[name]:
+                raise Uniqueness(f"id {resource_id!r} is already taken.")
+            stored = stamp(
+                copy.deepcopy(resource),
+                resource_id=resource_id,
+                version=self._version(),
+                now=self._clock(),
+            )
+            document = _document(stored)
+            self._claim(name, stored, document, resource_id)
+            self._rows[name][resource_id] = _Row(stored, document, next(self._seq))
+            return copy.deepcopy(stored)
+
+    def get(self, model: type[R], resource_id: str) -> R:
+        """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
+        name = self._name(model)
+        with self._lock:
+            return copy.deepcopy(self._row(name, resource_id).resource)  # type: ignore[no-any-return]
+
+    def replace(self, resource: R, *, expected_version: str | None = None) -> R:
+        """Replace the stored resource with ``resource.id``."""
+        name = self._name(type(resource))
+        with self._lock:
+            resource_id: str | None = getattr(resource, "id", None)
+            row = self._row(name, resource_id)
+            assert resource_id is not None
+            if not versions_match(expected_version, row.resource.meta.version):
+                raise PreconditionFailed()
+            stored = stamp(
+                copy.deepcopy(resource),
+                resource_id=resource_id,
+                version=self._version(),
+                now=self._clock(),
+                created=row.resource.meta.created,
+            )
+            document = _document(stored)
+            self._claim(name, stored, document, resource_id)
+            self._rows[name][resource_id] = _Row(stored, document, row.seq)
+            return copy.deepcopy(stored)
+
+    def update(
+        self,
+        model: type[R],
+        resource_id: str,
+        change: Callable[[R], R],
+        *,
+        expected_version: str | None = None,
+    ) -> R:
+        """Read, change and write one resource under the lock (store-native PATCH)."""
+        name = self._name(model)
+        with self._lock:
+            row = self._row(name, resource_id)
+            if not versions_match(expected_version, row.resource.meta.version):
+                raise PreconditionFailed()
+            changed = change(copy.deepcopy(row.resource))
+            changed = attrs.evolve(changed, id=resource_id)  # type: ignore[misc]
+            return self.replace(changed)
+
+    def delete(
+        self, model: type[Any], resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        """Delete the resource with this ``id``."""
+        name = self._name(model)
+        with self._lock:
+            row = self._row(name, resource_id)
+            if not versions_match(expected_version, row.resource.meta.version):
+                raise PreconditionFailed()
+            self._release(name, resource_id)
+            del self._rows[name][resource_id]
+
+    def search(self, query: Query) -> Page[Any]:
+        """Filter with the evaluator, sort, page (see :class:`~scimcore.storage.Query`)."""
+        for model in query.models:
+            self._name(model)
+        policy = search_policy(query)
+        predicates = {
+            model: None if query.filter is None else predicate(query.filter, model, policy)
+            for model in query.models
+        }
+        sorts = resolve_sorts(query)
+        with self._lock:
+            rows: list[tuple[SortKey, Any]] = []
+            for model in query.models:
+                test = predicates[model]
+                ref = sorts.get(model)
+                keys = () if ref is None else document_keys(ref, resource_type_of(model))
+                for row in self._rows[self._name(model)].values():
+                    if test is not None and not test(row.resource):
+                        continue
+                    value = None if ref is None else python_sort_value(row.document, ref, keys)
+                    rows.append(((value is None, value, row.seq), row.resource))
+            rows.sort(key=lambda pair: order_key(pair[0]), reverse=query.descending)
+            page = page_of(query, rows, self.cursors)
+            return attrs.evolve(page, resources=[copy.deepcopy(r) for r in page.resources])
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(rows) for rows in self._rows.values())
+
+
+def _shown(resource: Any, ref: Any) -> Any:
+    """The value of a top-level attribute, by the access rule (for messages)."""
+    container = resource
+    if not ref.common and ref.schema.id != resource_type_of(type(resource)).schema:
+        container = resource.extensions.get(ref.schema.id)
+    return getattr(container, ref.chain[0].python_name, None)

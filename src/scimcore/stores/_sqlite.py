@@ -1,0 +1,624 @@
+"""SQLiteStore: the embedded default store (stdlib ``sqlite3``, WAL, filters in SQL).
+
+Theory of operation:
+
+- One row per resource in ``scim_resources``: ``rid`` (an ``AUTOINCREMENT``
+  creation sequence, never reused, the final tie-break of every order), the
+  resource type, ``id``, a version, ``doc`` (the JSON of
+  ``encode(resource, full=True)``, read back with ``decode``) and ``sdoc``, the
+  search document (:mod:`scimcore.stores.sql`), which filters and sorts read.
+- ``scim_lookup (key, value, rid)`` holds the comparable values of the indexed
+  paths (``user/username``, ``user/emails/value``…): an ``eq`` on one of them is
+  an index seek. ``scim_unique (key, value, rid)`` holds the values that must be
+  unique; its primary key makes a duplicate impossible even between processes.
+- ``scim_meta`` holds the schema version (migrations run on open), the
+  version counter (every write takes the next number: ``W/"n"``), the cursor
+  secret (cursors survive a restart) and a digest of what the index tables
+  were built with (lookups, unique rules, Unicode version): on a change, the
+  store rebuilds them on open.
+- Threads: one connection per thread (WAL lets readers run beside a writer);
+  writes take an in-process lock and ``BEGIN IMMEDIATE``; a search reads its
+  count and its page in one transaction. ``scim_fold`` (NFC + casefold) is
+  registered on every connection for ad-hoc SQL; the store itself compares
+  pre-folded values and never calls it per row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from scimcore.errors import (
+    InternalServerError,
+    InvalidValue,
+    NotFound,
+    PreconditionFailed,
+    Uniqueness,
+)
+from scimcore.storage._cursor import CursorCodec, Position, SortKey
+from scimcore.storage._query import Page, Query, registry_of, resolve_sorts, resource_type_of
+from scimcore.storage._values import fold, versions_match
+from scimcore.stores._common import (
+    DEFAULT_LOOKUPS,
+    Clock,
+    UniqueRule,
+    check_models,
+    lookup_refs,
+    new_id,
+    stamp,
+    unique_rules,
+    unknown_model,
+    utcnow,
+)
+from scimcore.stores._memory import default_models, predicate, search_policy
+from scimcore.stores.sql._compiler import FilterCompiler
+from scimcore.stores.sql._dialect import SQLiteDialect
+from scimcore.stores.sql._document import search_document, search_values
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+R = TypeVar("R")
+
+#: The version of the database layout this code writes; older files are migrated.
+SCHEMA_VERSION = 1
+
+_CREATE = """
+CREATE TABLE IF NOT EXISTS scim_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scim_resources (
+    rid INTEGER PRIMARY KEY AUTOINCREMENT,
+    resource_type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    sdoc TEXT NOT NULL,
+    UNIQUE (resource_type, id)
+);
+CREATE INDEX IF NOT EXISTS scim_resources_type ON scim_resources (resource_type, rid);
+CREATE TABLE IF NOT EXISTS scim_lookup (
+    key TEXT NOT NULL, value NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, value, rid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS scim_lookup_rid ON scim_lookup (rid);
+CREATE TABLE IF NOT EXISTS scim_unique (
+    key TEXT NOT NULL, value NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS scim_unique_rid ON scim_unique (rid);
+"""
+
+#: Migrations: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
+MIGRATIONS: dict[int, str] = {}
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _dumps(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidValue("A string holds a lone surrogate, which is not valid Unicode.") from None
+    return text
+
+
+class SQLiteStore:
+    """A store in one SQLite file; filters and sorts run in SQL.
+
+    ``path`` is a file (created if missing) or ``":memory:"`` (one connection,
+    for tests). ``models``: the resource models kept (default ``User``,
+    ``Group``). ``unique``: unique attributes per resource type beyond the
+    schema's own, such as ``{"User": ["externalId"]}``. ``lookups``: the
+    attribute paths indexed for ``eq`` per resource type (default
+    :data:`~scimcore.stores._common.DEFAULT_LOOKUPS`: ``userName``, ``externalId``,
+    ``emails.value``; Group ``displayName``, ``externalId``, ``members.value``).
+
+    >>> from scimcore.models import User
+    >>> from scimcore.storage import Query
+    >>> store = SQLiteStore(":memory:")
+    >>> _ = store.create(User(user_name="bjensen"))
+    >>> page = store.search(Query(models=User, filter='userName eq "BJENSEN"'))
+    >>> page.total, page.resources[0].user_name
+    (1, 'bjensen')
+    >>> store.close()
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        models: Iterable[type[Any]] | None = None,
+        *,
+        unique: Mapping[str, Sequence[str]] | None = None,
+        lookups: Mapping[str, Sequence[str]] | None = None,
+        clock: Clock = utcnow,
+        cursor_timeout: float | None = 3600.0,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        self.path = str(path)
+        self.models = tuple(models) if models is not None else default_models()
+        self._by_name = check_models(self.models)
+        extra = {k.casefold(): tuple(v) for k, v in (unique or {}).items()}
+        self._rules: dict[str, tuple[UniqueRule, ...]] = {
+            name: unique_rules(model, extra.get(name, ())) for name, model in self._by_name.items()
+        }
+        wanted = {k.casefold(): tuple(v) for k, v in (lookups or DEFAULT_LOOKUPS).items()}
+        self._lookups: dict[str, dict[str, tuple[str, ...]]] = {
+            name: lookup_refs(model, wanted.get(name, ())) for name, model in self._by_name.items()
+        }
+        self._clock = clock
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._memory = self.path == ":memory:"
+        self._closed = False
+        with self._write() as db:
+            secret = self._setup(db)
+        self.cursors = CursorCodec(secret, timeout=cursor_timeout)
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=not self._memory,
+            timeout=self._busy_timeout,
+        )
+        db.create_function("scim_fold", 1, _scim_fold, deterministic=True)
+        db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        if not self._memory:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        with self._connections_lock:
+            self._connections.append(db)
+        return db
+
+    def _db(self) -> sqlite3.Connection:
+        if self._closed:
+            raise InternalServerError("The store is closed.")
+        if self._memory:
+            with self._connections_lock:
+                shared = self._connections[0] if self._connections else None
+            return shared if shared is not None else self._connect()
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+        return db
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        if self._memory:
+            with self._write_lock:
+                yield self._db()
+            return
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+            self._closed = True
+        for db in connections:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def _setup(self, db: sqlite3.Connection) -> bytes:
+        for statement in _CREATE.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        meta = dict(db.execute("SELECT key, value FROM scim_meta").fetchall())
+        version = meta.get("schema_version")
+        if version is None:
+            db.execute("INSERT INTO scim_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            version = SCHEMA_VERSION
+        if version > SCHEMA_VERSION:
+            raise InternalServerError(
+                f"The database {self.path} has layout {version}; this scimcore knows {SCHEMA_VERSION}."
+            )
+        while version < SCHEMA_VERSION:
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            version += 1
+            db.execute("UPDATE scim_meta SET value = ? WHERE key = 'schema_version'", (version,))
+        if "version" not in meta:
+            db.execute("INSERT INTO scim_meta VALUES ('version', 0)")
+        secret = meta.get("cursor_secret")
+        if secret is None:
+            secret = secrets.token_bytes(32)
+            db.execute("INSERT INTO scim_meta VALUES ('cursor_secret', ?)", (secret,))
+        digest = self._index_digest()
+        if meta.get("index_digest") != digest:
+            self._reindex(db)
+            db.execute("INSERT OR REPLACE INTO scim_meta VALUES ('index_digest', ?)", (digest,))
+        return bytes(secret)
+
+    def _index_digest(self) -> str:
+        data = {
+            "unicode": unicodedata.unidata_version,
+            "lookups": {name: sorted(keys) for name, keys in self._lookups.items()},
+            "unique": {name: sorted(r.key for r in rules) for name, rules in self._rules.items()},
+            "documents": 1,
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def _reindex(self, db: sqlite3.Connection) -> None:
+        """Rebuild search documents, lookups and unique values from the stored documents."""
+        db.execute("DELETE FROM scim_lookup")
+        db.execute("DELETE FROM scim_unique")
+        rows = db.execute("SELECT rid, resource_type, doc FROM scim_resources").fetchall()
+        for rid, name, doc in rows:
+            model = self._by_name.get(name)
+            if model is None:
+                continue
+            document = search_document(json.loads(doc), resource_type_of(model), registry_of(model))
+            db.execute("UPDATE scim_resources SET sdoc = ? WHERE rid = ?", (_dumps(document), rid))
+            self._index(db, name, rid, document, None)
+
+    def reindex(self) -> None:
+        """Rebuild the search documents and index tables (after a schema change)."""
+        with self._write() as db:
+            self._reindex(db)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _name(self, model: type[Any]) -> str:
+        name = resource_type_of(model).name.casefold()
+        if self._by_name.get(name) is not model:
+            raise unknown_model(model)
+        return name
+
+    def _next_version(self, db: sqlite3.Connection) -> int:
+        row = db.execute(
+            "UPDATE scim_meta SET value = value + 1 WHERE key = 'version' RETURNING value"
+        ).fetchone()
+        return int(row[0])
+
+    def _index(
+        self,
+        db: sqlite3.Connection,
+        name: str,
+        rid: int,
+        document: Mapping[str, Any],
+        resource: Any,
+    ) -> None:
+        for rule in self._rules[name]:
+            for value in search_values(document, rule.keys):
+                if value is None or value == "":
+                    continue
+                try:
+                    db.execute(
+                        "INSERT INTO scim_unique (key, value, rid) VALUES (?, ?, ?)",
+                        (rule.key, value, rid),
+                    )
+                except sqlite3.IntegrityError:
+                    raise Uniqueness(f"{rule.name} {value!r} is already taken.") from None
+        rows = {
+            (key, value, rid)
+            for key, keys in self._lookups[name].items()
+            for value in search_values(document, keys)
+        }
+        db.executemany("INSERT INTO scim_lookup (key, value, rid) VALUES (?, ?, ?)", rows)
+
+    def _unindex(self, db: sqlite3.Connection, rid: int) -> None:
+        db.execute("DELETE FROM scim_unique WHERE rid = ?", (rid,))
+        db.execute("DELETE FROM scim_lookup WHERE rid = ?", (rid,))
+
+    def _documents(self, resource: Any) -> tuple[str, str, dict[str, Any]]:
+        from scimcore.codecs.v2 import encode  # noqa: PLC0415
+
+        model = type(resource)
+        doc = encode(resource, full=True)
+        document = search_document(doc, resource_type_of(model), registry_of(model))
+        if _has_nul(document):
+            raise InvalidValue("SQLiteStore cannot store U+0000 in a string.")
+        return _dumps(doc), _dumps(document), document
+
+    def _stored(self, db: sqlite3.Connection, name: str, resource_id: str | None) -> tuple[int, Any]:
+        row = db.execute(
+            "SELECT rid, doc FROM scim_resources WHERE resource_type = ? AND id = ?",
+            (name, resource_id or ""),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"{self._by_name[name].__name__} {resource_id!r} not found.")
+        return row[0], self._decode(name, row[1])
+
+    def _decode(self, name: str, doc: str) -> Any:
+        from scimcore.codecs.v2 import decode  # noqa: PLC0415
+
+        return decode(json.loads(doc), self._by_name[name])
+
+    # -- the protocol ----------------------------------------------------------------------
+
+    def create(self, resource: R) -> R:
+        """Store a new resource (see :class:`~scimcore.storage.ResourceStore`)."""
+        name = self._name(type(resource))
+        with self._write() as db:
+            resource_id = getattr(resource, "id", None) or new_id()
+            version = self._next_version(db)
+            stored = stamp(resource, resource_id=resource_id, version=f'W/"{version}"', now=self._clock())
+            doc, sdoc, document = self._documents(stored)
+            try:
+                rid = db.execute(
+                    "INSERT INTO scim_resources (resource_type, id, version, doc, sdoc) "
+                    "VALUES (?, ?, ?, ?, ?) RETURNING rid",
+                    (name, resource_id, version, doc, sdoc),
+                ).fetchone()[0]
+            except sqlite3.IntegrityError:
+                raise Uniqueness(f"id {resource_id!r} is already taken.") from None
+            self._index(db, name, rid, document, stored)
+        return self._decode(name, doc)  # type: ignore[no-any-return]
+
+    def get(self, model: type[R], resource_id: str) -> R:
+        """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
+        name = self._name(model)
+        row = self._db().execute(
+            "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?",
+            (name, resource_id),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"{model.__name__} {resource_id!r} not found.")
+        return self._decode(name, row[0])  # type: ignore[no-any-return]
+
+    def _replace(
+        self, db: sqlite3.Connection, name: str, rid: int, current: Any, resource: Any
+    ) -> Any:
+        version = self._next_version(db)
+        stored = stamp(
+            resource,
+            resource_id=current.id,
+            version=f'W/"{version}"',
+            now=self._clock(),
+            created=current.meta.created,
+        )
+        doc, sdoc, document = self._documents(stored)
+        db.execute(
+            "UPDATE scim_resources SET version = ?, doc = ?, sdoc = ? WHERE rid = ?",
+            (version, doc, sdoc, rid),
+        )
+        self._unindex(db, rid)
+        self._index(db, name, rid, document, stored)
+        return self._decode(name, doc)
+
+    def replace(self, resource: R, *, expected_version: str | None = None) -> R:
+        """Replace the stored resource with ``resource.id``."""
+        name = self._name(type(resource))
+        with self._write() as db:
+            rid, current = self._stored(db, name, getattr(resource, "id", None))
+            if not versions_match(expected_version, current.meta.version):
+                raise PreconditionFailed()
+            return self._replace(db, name, rid, current, resource)  # type: ignore[no-any-return]
+
+    def update(
+        self,
+        model: type[R],
+        resource_id: str,
+        change: Callable[[R], R],
+        *,
+        expected_version: str | None = None,
+    ) -> R:
+        """Read, change and write one resource in one transaction (store-native PATCH)."""
+        name = self._name(model)
+        with self._write() as db:
+            rid, current = self._stored(db, name, resource_id)
+            if not versions_match(expected_version, current.meta.version):
+                raise PreconditionFailed()
+            changed = change(self._decode(name, db.execute(
+                "SELECT doc FROM scim_resources WHERE rid = ?", (rid,)).fetchone()[0]))
+            return self._replace(db, name, rid, current, changed)  # type: ignore[no-any-return]
+
+    def delete(
+        self, model: type[Any], resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        """Delete the resource with this ``id``."""
+        name = self._name(model)
+        with self._write() as db:
+            rid, current = self._stored(db, name, resource_id)
+            if not versions_match(expected_version, current.meta.version):
+                raise PreconditionFailed()
+            self._unindex(db, rid)
+            db.execute("DELETE FROM scim_resources WHERE rid = ?", (rid,))
+
+    # -- search ----------------------------------------------------------------------------
+
+    def _where(self, query: Query, params: dict[str, Any]) -> str:
+        policy = search_policy(query)
+        parts = []
+        for model in query.models:
+            name = self._name(model)
+            type_param = f"t{len(params)}"
+            params[type_param] = name
+            condition = f"r.resource_type = :{type_param}"
+            if query.filter is not None:
+                predicate(query.filter, model, policy)  # the evaluator's validation, first
+                compiler = FilterCompiler(
+                    resource_type_of(model),
+                    registry_of(model),
+                    dialect=SQLiteDialect(),
+                    policy=policy,
+                    lookups=self._lookups[name],
+                )
+                condition += " AND " + compiler.compile(query.filter, params).sql
+            parts.append(f"({condition})")
+        return " OR ".join(parts)
+
+    def _sort_key(self, query: Query, params: dict[str, Any]) -> str | None:
+        sorts = resolve_sorts(query)
+        if not sorts:
+            return None
+        cases = []
+        for model, ref in sorts.items():
+            if ref is None:
+                continue
+            name = self._name(model)
+            compiler = FilterCompiler(resource_type_of(model), registry_of(model))
+            key = compiler.sort_key(ref, params)
+            type_param = f"t{len(params)}"
+            params[type_param] = name
+            cases.append((type_param, key))
+        if len(cases) == 1 and len(query.models) == 1:
+            return f"NULLIF({cases[0][1]}, '')"
+        whens = " ".join(f"WHEN :{t} THEN {key}" for t, key in cases)
+        return f"NULLIF(CASE r.resource_type {whens} END, '')"
+
+    def search(self, query: Query) -> Page[Any]:
+        """Filter, sort and page in SQL (see :class:`~scimcore.storage.Query`)."""
+        params: dict[str, Any] = {}
+        where = self._where(query, params)
+        key = self._sort_key(query, params)
+        position: Position | None = None
+        fingerprint = query.fingerprint()
+        if query.cursor:
+            position = self.cursors.decode(fingerprint, query.cursor)
+        with self._read() as db:
+            total = db.execute(
+                f"SELECT count(*) FROM scim_resources AS r WHERE {where}", params
+            ).fetchone()[0]
+            if query.cursor is None:
+                rows = self._fetch(db, where, key, params, query.descending, None, None,
+                                   query.count, query.start_index - 1)
+                resources = [self._decode(name, doc) for _, name, doc, _ in rows]
+                return Page(resources=resources, total=total, start_index=query.start_index)
+            if query.count == 0:
+                return Page(resources=[], total=total)
+            limit = None if query.count is None else query.count + 1
+            if position is None or position.direction == "next":
+                rows = self._fetch(db, where, key, params, query.descending, position, "after",
+                                   limit, 0)
+                more_after = query.count is not None and len(rows) > query.count
+                rows = rows[: query.count]
+                more_before = bool(rows) and position is not None and self._exists(
+                    db, where, key, params, query.descending, _key_of(rows[0]), "before")
+            else:
+                rows = self._fetch(db, where, key, params, not query.descending, position,
+                                   "after", limit, 0, flip=True)
+                more_before = query.count is not None and len(rows) > query.count
+                rows = rows[: query.count][::-1]
+                more_after = bool(rows) and self._exists(
+                    db, where, key, params, query.descending, _key_of(rows[-1]), "after")
+        next_cursor = previous_cursor = None
+        if rows and more_after:
+            next_cursor = self.cursors.encode(fingerprint, Position("next", _key_of(rows[-1])))
+        if rows and more_before:
+            previous_cursor = self.cursors.encode(fingerprint, Position("previous", _key_of(rows[0])))
+        return Page(
+            resources=[self._decode(name, doc) for _, name, doc, _ in rows],
+            total=total,
+            next_cursor=next_cursor,
+            previous_cursor=previous_cursor,
+        )
+
+    def _fetch(
+        self,
+        db: sqlite3.Connection,
+        where: str,
+        key: str | None,
+        params: dict[str, Any],
+        descending: bool,
+        position: Position | None,
+        side: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        flip: bool = False,
+    ) -> list[tuple[int, str, str, Any]]:
+        """Matching rows in order (reversed when ``descending``), after a position."""
+        params = dict(params)
+        direction = "DESC" if descending else "ASC"
+        inner = (
+            f"SELECT r.rid AS rid, r.resource_type AS resource_type, r.doc AS doc, "
+            f"{key or 'NULL'} AS k FROM scim_resources AS r WHERE {where}"
+        )
+        condition = ""
+        if position is not None:
+            # ``flip``: walking backwards from a ``previous`` cursor in the reverse order.
+            condition = "WHERE " + _keyset(descending, params, position.key)
+        if key is None:
+            order = f"s.rid {direction}"
+        else:
+            order = f"(s.k IS NULL) {direction}, s.k {direction}, s.rid {direction}"
+        params["limit"] = -1 if limit is None else limit
+        params["offset"] = offset
+        sql = (
+            f"SELECT s.rid, s.resource_type, s.doc, s.k FROM ({inner}) AS s {condition} "
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        return db.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+
+    def _exists(
+        self,
+        db: sqlite3.Connection,
+        where: str,
+        key: str | None,
+        params: dict[str, Any],
+        descending: bool,
+        anchor: SortKey,
+        side: str,
+    ) -> bool:
+        """Whether a match lies after (or before) ``anchor`` in the query's order."""
+        rows = self._fetch(
+            db, where, key, params, descending if side == "after" else not descending,
+            Position("next", anchor), side, 1, 0,
+        )
+        return bool(rows)
+
+
+def _key_of(row: tuple[int, str, str, Any]) -> SortKey:
+    rid, _, _, k = row
+    return (k is None, k, rid)
+
+
+def _keyset(descending: bool, params: dict[str, Any], key: SortKey) -> str:
+    """Rows strictly after ``key`` in the order (k missing last, k, rid), reversed if descending."""
+    missing, value, rid = key
+    params["pm"] = 1 if missing else 0
+    params["pk"] = None if missing else value
+    params["pr"] = rid
+    gt = "<" if descending else ">"
+    return (
+        f"((s.k IS NULL) {gt} :pm OR ((s.k IS NULL) = :pm AND "
+        f"(s.k {gt} :pk OR (s.k IS :pk AND s.rid {gt} :pr))))"
+    )
+
+
+def _scim_fold(value: Any) -> Any:
+    """``scim_fold(text)``: NFC + Unicode case fold, the evaluator's case-insensitive form."""
+    return fold(value) if isinstance(value, str) else value
