@@ -10,7 +10,20 @@
  'name': {'givenName': 'Barbara'}}
 """
 
-from scimcore.codecs.v2._api import decode, encode
+from scimcore.codecs.v2._api import decode, decode_value, encode, encode_value
 from scimcore.codecs.v2._codegen import Context
+from scimcore.codecs.v2._converter import ScimConverter, converter_for, make_converter
+from scimcore.codecs.v2._values import format_datetime, parse_datetime
 
-__all__ = ["Context", "decode", "encode"]
+__all__ = [
+    "Context",
+    "ScimConverter",
+    "converter_for",
+    "decode",
+    "decode_value",
+    "encode",
+    "encode_value",
+    "format_datetime",
+    "make_converter",
+    "parse_datetime",
+]
