@@ -18,9 +18,11 @@ from scimcore.filter._ast import (
     Value,
     ValuePath,
 )
+from scimcore.filter._evaluate import ALLOWED_OPERATORS, compile_filter, compile_value_filter, fold
 from scimcore.filter._parser import MAX_DEPTH, MAX_LENGTH, grammar, parse_filter, parse_path
 
 __all__ = [
+    "ALLOWED_OPERATORS",
     "MAX_DEPTH",
     "MAX_LENGTH",
     "OPERATORS",
@@ -34,6 +36,9 @@ __all__ = [
     "Present",
     "Value",
     "ValuePath",
+    "compile_filter",
+    "compile_value_filter",
+    "fold",
     "grammar",
     "parse_filter",
     "parse_path",
