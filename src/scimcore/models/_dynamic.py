@@ -99,11 +99,30 @@ def _fields(
             value_type: Any = child
         else:
             value_type = _PY_TYPE[attribute.type]
+        metadata = {_METADATA_KEY: _metadata(attribute)}
         if attribute.multi_valued:
-            fields[name] = attrs.field(factory=list, converter=as_list, type=list[value_type])
+            fields[name] = attrs.field(
+                factory=list, converter=as_list, type=list[value_type], metadata=metadata
+            )
         else:
-            fields[name] = attrs.field(default=None, type=value_type | None)
+            fields[name] = attrs.field(default=None, type=value_type | None, metadata=metadata)
     return fields, children
+
+
+def _metadata(attribute: Attribute) -> dict[str, Any]:
+    """The :func:`scim_attribute` metadata that describes ``attribute`` exactly."""
+    return {
+        "name": attribute.name,
+        "type": attribute.type,
+        "required": attribute.required,
+        "case_exact": attribute.case_exact,
+        "mutability": attribute.mutability,
+        "returned": attribute.returned,
+        "uniqueness": attribute.uniqueness,
+        "canonical_values": attribute.canonical_values,
+        "reference_types": attribute.reference_types,
+        "description": attribute.description,
+    }
 
 
 def _complex_class(attribute: Attribute, owner: str, schema: Schema) -> type[Complex]:
@@ -267,8 +286,6 @@ def _attributes_of(cls: type, skip: set[str]) -> list[Attribute]:
             **{k: v for k, v in meta.items() if v is not None},
         )
         out.append(attribute)
-        if kind is AttributeType.COMPLEX:
-            inner.__scim_attribute__ = attribute
     return out
 
 
@@ -278,34 +295,35 @@ def schema_from_class(
     """The schema an attrs class describes (its fields, their annotations and metadata).
 
     The common attributes of a :class:`Resource` are not part of the schema.
-    Complex field classes get their ``__scim_attribute__`` set on the way.
+    Nothing is changed on the classes.
+
+    >>> from scimcore.models import make_model
+    >>> from scimcore.schema import Attribute, Schema
+    >>> schema = Schema("urn:example:Ext", "Ext", attributes=[Attribute("code", "binary")])
+    >>> schema_from_class(make_model(schema), schema.id, name="Ext") == schema
+    True
     """
     skip = {f.name for f in attrs.fields(Resource)} if issubclass(cls, Resource) else set()
     attributes = _attributes_of(cls, skip)
     return Schema(id=id, name=name or cls.__name__, description=description, attributes=attributes)
 
 
-def _bind_complex(cls: type, schema: Schema) -> None:
-    for child in _complex_classes(cls):
-        child.__scim_schema__ = schema
-        check_model(child)
-
-
-def _complex_classes(cls: type) -> list[type]:
+def _bind_complex(cls: type, schema: Schema, attributes: Iterable[Attribute]) -> None:
+    """Point each complex field class of ``cls`` at its attribute, deepest first."""
     hints = typing.get_type_hints(cls)
-    found: list[type] = []
+    by_name = {a.python_name: a for a in attributes}
     for field in attrs.fields(cls):
+        attribute = by_name.get(field.name)
         inner, _ = _inner(hints.get(field.name, Any))
-        if isinstance(inner, type) and issubclass(inner, Complex) and inner is not _meta():
-            found.append(inner)
-            found.extend(_complex_classes(inner))
-    return found
-
-
-def _meta() -> type:
-    from scimcore.models._base import Meta
-
-    return Meta
+        if attribute is None or not (isinstance(inner, type) and issubclass(inner, Complex)):
+            continue
+        bound = inner.__dict__.get("__scim_attribute__")
+        if bound is not None and bound != attribute:
+            raise TypeError(f"{inner.__name__} already models {bound.name!r}")
+        inner.__scim_schema__ = schema
+        inner.__scim_attribute__ = attribute
+        _bind_complex(inner, schema, attribute.sub_attributes)
+        check_model(inner)
 
 
 def scim_resource(
@@ -352,7 +370,7 @@ def scim_resource(
             ],
         )
         cls.__scim_extensions__ = ext_models
-        _bind_complex(cls, schema)
+        _bind_complex(cls, schema, schema.attributes)
         return check_model(cls)
 
     return decorate
@@ -376,7 +394,7 @@ def scim_extension(
             raise TypeError("scim_extension() decorates an attrs subclass of Extension")
         schema = schema_from_class(cls, id, name=name, description=description)
         cls.__scim_schema__ = schema
-        _bind_complex(cls, schema)
+        _bind_complex(cls, schema, schema.attributes)
         return check_model(cls)
 
     return decorate

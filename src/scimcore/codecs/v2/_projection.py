@@ -25,6 +25,7 @@ from typing import Any
 from scimcore.codecs.v2._codegen import encoder
 from scimcore.errors import InvalidValue
 from scimcore.models._base import Resource, model_attributes
+from scimcore.models._messages import ListResponse
 from scimcore.schema import Attribute, ReturnedKind
 
 __all__ = ["project"]
@@ -138,13 +139,22 @@ def project(
     if attributes is not None and excluded_attributes is not None:
         raise InvalidValue("'attributes' and 'excludedAttributes' are mutually exclusive.")
     cls = type(resource)
-    projector = getattr(cls, "__scim_project__", None)
-    if projector is not None:
-        result: dict[str, Any] = projector(resource, attributes, excluded_attributes, full)
+    if isinstance(resource, ListResponse):
+        envelope = encoder(cls, full)(resource)
+        if "Resources" in envelope:
+            envelope["Resources"] = [
+                project(item, attributes, excluded_attributes, full=full)
+                if isinstance(item, Resource)
+                else envelope_item
+                for item, envelope_item in zip(
+                    resource.resources, envelope["Resources"], strict=True
+                )
+            ]
+        return envelope
+    if not issubclass(cls, Resource):
+        result: dict[str, Any] = encoder(cls, full)(resource)
         return result
     doc = encoder(cls, True)(resource)
-    if not issubclass(cls, Resource):
-        return encoder(cls, full)(resource)
     include = attributes is not None
     paths = list(attributes if attributes is not None else excluded_attributes or ())
     selection = _select(cls, paths)
