@@ -741,7 +741,7 @@ class ScimService:
         return self._rewritten(node, groups)
 
     def _rewritten(self, node: Filter, groups: Sequence[Any]) -> Filter:
-        from scimcore.filter import compile_filter  # type: ignore[attr-defined]
+        from scimcore.filter import compile_filter
 
         assert self.user_model is not None
         if isinstance(node, And | Or):
