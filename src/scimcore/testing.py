@@ -885,7 +885,7 @@ class StoreContract:
                 problem = _differential(store, (User,), users, text, sort_by, order)
                 if problem:
                     mismatches.append(problem)
-        assert mismatches == []
+        assert not mismatches, "\n".join(mismatches)
 
     def test_differential_search_over_several_types(
         self, populated: tuple[ResourceStore, list[Any], list[Any]]
@@ -903,7 +903,7 @@ class StoreContract:
                 problem = _differential(store, (User, Group), users + groups, text, sort_by, order)
                 if problem:
                     mismatches.append(problem)
-        assert mismatches == []
+        assert not mismatches, "\n".join(mismatches)
 
     def test_differential_search_generated(self, store: ResourceStore) -> None:
         """Generated resources × generated filters: the store agrees with the evaluator."""

@@ -4,7 +4,7 @@ Theory of operation: a store compares, sorts and indexes values in one
 *comparable form*, computed from the value and its attribute's
 characteristics (never restated by hand):
 
-- a string or reference whose attribute is ``caseExact: false`` becomes the
+- a string, reference or binary whose attribute is ``caseExact: false`` becomes the
   Unicode case fold of its NFC form (:func:`fold`), the evaluator's reading of
   case-insensitive;
 - a dateTime becomes fixed-width UTC text (:func:`utc_text`), so that text order
@@ -26,17 +26,21 @@ from scimcore.schema import Attribute, AttributeType
 
 __all__ = ["comparable", "fold", "utc_text", "versions_match"]
 
-_FOLDED_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE})
+_FOLDED_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
 
 
 def fold(text: str) -> str:
     """The case-insensitive form of a string: Unicode case fold of its NFC form.
+
+    The same function as the evaluator's (``scimcore.filter``); ASCII takes a fast path.
 
     >>> fold("STRASSE") == fold("straße")
     True
     >>> fold("Cafe\\u0301") == fold("CAFÉ")
     True
     """
+    if text.isascii():
+        return text.lower()
     return unicodedata.normalize("NFC", text).casefold()
 
 
@@ -52,9 +56,12 @@ def utc_text(value: datetime.datetime | str) -> str:
     """
     if isinstance(value, str):
         try:
-            value = datetime.datetime.fromisoformat(value)
+            parsed = datetime.datetime.fromisoformat(value)
         except ValueError:
+            parsed = None
+        if parsed is None or "T" not in value.upper():
             raise InvalidFilter(f"{value!r} is not an xsd:dateTime.") from None
+        value = parsed
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
     value = value.astimezone(datetime.UTC)

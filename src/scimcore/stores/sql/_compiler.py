@@ -13,8 +13,9 @@ gives the path:
 - ``ne`` is ``NOT (eq)`` of the whole attribute (true when absent, false when any
   value is equal), ``eq null`` is ``NOT (pr)`` and ``ne null`` is ``pr``;
   ordering against ``null`` is false; ``not`` is ``NOT``;
-- an attribute the schema does not define is *absent* (so ``eq`` is false and
-  ``ne`` true), or an ``invalidFilter`` under ``Policy(unknown_filter_attribute="error")``.
+- an attribute the schema does not define makes its comparison false, whatever the
+  operator (``ne`` and ``pr`` too; ``not`` still negates), or is an ``invalidFilter``
+  under ``Policy(unknown_filter_attribute="error")``.
 
 Every leaf predicate is two-valued (``x IS NOT NULL AND …``), so ``NOT`` is
 boolean negation and never meets SQL's unknown. Values and JSON paths are
@@ -35,7 +36,14 @@ import attrs
 from scimcore.errors import InvalidFilter
 from scimcore.filter import And, AttrPath, Compare, Filter, Not, Or, Present, ValuePath
 from scimcore.policy import Policy
-from scimcore.schema import Attribute, AttributeRef, AttributeType, ResourceType, SchemaRegistry
+from scimcore.schema import (
+    Attribute,
+    AttributeRef,
+    AttributeType,
+    ResourceType,
+    ReturnedKind,
+    SchemaRegistry,
+)
 from scimcore.storage._values import fold, utc_text
 from scimcore.stores.sql._dialect import Dialect, Kind, SQLiteDialect
 from scimcore.stores.sql._document import document_keys
@@ -44,10 +52,21 @@ __all__ = ["FilterCompiler", "Fragment", "compile_where", "lookup_key"]
 
 TRUE = "1"
 FALSE = "0"
-_ORDERING = frozenset({"gt", "ge", "lt", "le"})
-_SUBSTRING = frozenset({"co", "sw", "ew"})
 _SQL_OP = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-_TEXT_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE})
+_STRING_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
+_ALL = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
+_ORDERED = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
+#: The operators each attribute type allows (RFC 7644 §3.4.2.2; the evaluator's table).
+_ALLOWED: dict[AttributeType, frozenset[str]] = {
+    AttributeType.STRING: _ALL,
+    AttributeType.REFERENCE: _ALL,
+    AttributeType.BINARY: frozenset({"eq", "ne"}),
+    AttributeType.BOOLEAN: frozenset({"eq", "ne"}),
+    AttributeType.INTEGER: _ORDERED,
+    AttributeType.DECIMAL: _ORDERED,
+    AttributeType.DATETIME: _ORDERED,
+    AttributeType.COMPLEX: frozenset(),
+}
 
 
 @attrs.frozen
@@ -183,17 +202,9 @@ class FilterCompiler:
         if isinstance(node, Not):
             return f"(NOT {self._node(node.operand, p, element)})"
         if isinstance(node, Present):
-            return self._present(node.path, p, element)
+            target = self._target(node.path, p, element)
+            return FALSE if target is None else self._present(target, p)
         if isinstance(node, Compare):
-            if node.value is None:
-                if node.op == "eq":
-                    return f"(NOT {self._present(node.path, p, element)})"
-                if node.op == "ne":
-                    return self._present(node.path, p, element)
-                return FALSE
-            if node.op == "ne":
-                eq = attrs.evolve(node, op="eq")
-                return f"(NOT {self._compare(eq, p, element)})"
             return self._compare(node, p, element)
         if isinstance(node, ValuePath):
             if element is not None:
@@ -201,38 +212,91 @@ class FilterCompiler:
             return self._value_path(node, p)
         raise InvalidFilter(f"Cannot compile {type(node).__name__} to SQL.")
 
-    def _unknown(self, path: AttrPath) -> None:
-        if self.policy.unknown_filter_attribute == "error":
-            raise InvalidFilter(f"Unknown attribute '{path}'.")
-
-    def _resolve(self, path: AttrPath) -> AttributeRef | None:
-        ref = self.registry.resolve(str(path), resource_type=self.resource_type)
-        if ref is None:
-            self._unknown(path)
-        return ref
-
-    def _sub(self, path: AttrPath, element: _Element) -> Attribute | None:
-        if path.urn is not None or path.sub is not None:
-            raise InvalidFilter(f"'{path}' cannot be used inside a valuePath.")
-        sub = element.attribute.sub_attribute(path.name)
-        if sub is None:
-            self._unknown(path)
-        return sub
-
     def _path(self, p: _Params, keys: tuple[str, ...]) -> str:
         try:
             return p.add(self.dialect.json_path(keys))
         except ValueError as exc:
             raise InvalidFilter(f"Cannot compile this attribute name to SQL: {exc}.") from None
 
+    # -- where a path's values are ---------------------------------------------------------
+
+    def _target(self, path: AttrPath, p: _Params, element: _Element | None) -> _Target | None:
+        """Where the values of ``path`` are, or ``None`` for an unknown attribute."""
+        if element is not None:
+            return self._element_target(path, p, element)
+        ref = self.registry.resolve(str(path), resource_type=self.resource_type)
+        if ref is None:
+            return self._unknown(path)
+        keys = document_keys(ref, self.resource_type)
+        top, target = ref.chain[0], ref.chain[-1]
+        d = self.dialect
+        if top.multi_valued:
+            alias = p.alias()
+            if len(ref.chain) == 1:
+                elements = d.elements(self.document, self._path(p, keys), alias)
+                return _Target(ref.target, f"{alias}.value", elements, keys)
+            if target.multi_valued:
+                raise InvalidFilter(f"'{path}': a multi-valued sub-attribute of a multi-valued "
+                                    "attribute cannot be compiled to SQL.")
+            elements = d.elements(self.document, self._path(p, keys[:-1]), alias)
+            value = d.extract(f"{alias}.value", self._path(p, keys[-1:]), kind_of(target))
+            return _Target(target, value, elements, keys)
+        if target.multi_valued:
+            alias = p.alias()
+            elements = d.elements(self.document, self._path(p, keys), alias)
+            return _Target(target, f"{alias}.value", elements, keys)
+        if target.is_complex:
+            return _Target(target, self.document, None, keys, self._path(p, keys))
+        value = d.extract(self.document, self._path(p, keys), kind_of(target))
+        return _Target(target, value, None, keys)
+
+    def _element_target(self, path: AttrPath, p: _Params, element: _Element) -> _Target | None:
+        owner = element.attribute
+        if not owner.is_complex:
+            # A simple multi-valued attribute: "value" names the element itself (E-7122).
+            if path.name.casefold() != "value" or path.urn is not None or path.sub is not None:
+                return self._unknown(path)
+            return _Target(_singular(owner), element.obj, None, ())
+        if path.urn is not None or path.sub is not None:
+            return self._unknown(path)
+        sub = owner.sub_attribute(path.name)
+        if sub is None:
+            return self._unknown(path)
+        keys = (sub.name.casefold(),)
+        if sub.multi_valued:
+            alias = p.alias()
+            elements = self.dialect.elements(element.obj, self._path(p, keys), alias)
+            return _Target(sub, f"{alias}.value", elements, keys)
+        value = self.dialect.extract(element.obj, self._path(p, keys), kind_of(sub))
+        return _Target(sub, value, None, keys)
+
+    def _unknown(self, path: AttrPath) -> None:
+        """An attribute the schema does not define: its comparisons are false (any operator)."""
+        if self.policy.unknown_filter_attribute == "error":
+            raise InvalidFilter(f"Unknown attribute '{path}'.")
+
+    def _redirect(self, path: AttrPath, target: _Target, p: _Params) -> _Target:
+        """A complex attribute without a sub-attribute compares its ``value`` sub-attribute."""
+        value = target.attribute.sub_attribute("value")
+        if value is None:
+            names = ", ".join(s.name for s in target.attribute.sub_attributes)
+            raise InvalidFilter(f"'{path}' is complex: compare one of its sub-attributes ({names}).")
+        d = self.dialect
+        keys = (value.name.casefold(),)
+        if target.elements is not None:
+            extracted = d.extract(target.value, self._path(p, keys), kind_of(value))
+            return _Target(value, extracted, target.elements, (*target.keys, *keys))
+        extracted = d.extract(self.document, self._path(p, (*target.keys, *keys)), kind_of(value))
+        return _Target(value, extracted, None, (*target.keys, *keys))
+
     # -- pr --------------------------------------------------------------------------------
 
-    def _scalar_present(self, value: str, kind: Kind) -> str:
-        if kind == "text":
+    def _scalar_present(self, value: str, attribute: Attribute) -> str:
+        if attribute.type in _STRING_TYPES:
             return f"({value} IS NOT NULL AND {value} <> '')"
         return f"({value} IS NOT NULL)"
 
-    def _object_present(self, obj: str, p: _Params, path: str | None) -> str:
+    def _object_present(self, obj: str, path: str | None, p: _Params) -> str:
         """A complex value is present when one of its sub-attributes is."""
         d = self.dialect
         alias = p.alias()
@@ -243,72 +307,46 @@ class FilterCompiler:
             f"AND NOT ({alias}.type = 'array' AND {d.array_length(f'{alias}.value')} = 0))"
         )
 
-    def _present(self, path: AttrPath, p: _Params, element: _Element | None) -> str:
-        d = self.dialect
-        if element is not None:
-            sub = self._sub(path, element)
-            if sub is None:
-                return FALSE
-            keys: tuple[str, ...] = (sub.name.casefold(),)
-            if sub.multi_valued:
-                return self._any(element.obj, keys, p, lambda v: self._scalar_present(v, kind_of(sub)), kind_of(sub))
-            return self._scalar_present(d.extract(element.obj, self._path(p, keys), kind_of(sub)), kind_of(sub))
-        ref = self._resolve(path)
-        if ref is None:
-            return FALSE
-        keys = document_keys(ref, self.resource_type)
-        top, target = ref.chain[0], ref.chain[-1]
-        if top.multi_valued:
-            alias = p.alias()
-            if len(ref.chain) == 1:
-                elements = d.elements(self.document, self._path(p, keys), alias)
-                if top.is_complex:
-                    test = self._object_present(f"{alias}.value", p, None)
-                else:
-                    test = self._scalar_present(d.element(alias, kind_of(top)), kind_of(top))
-                return f"EXISTS (SELECT 1 FROM {elements} WHERE {test})"
-            elements = d.elements(self.document, self._path(p, keys[:-1]), alias)
-            value = d.extract(f"{alias}.value", self._path(p, keys[-1:]), kind_of(target))
-            return f"EXISTS (SELECT 1 FROM {elements} WHERE {self._scalar_present(value, kind_of(target))})"
-        if target.is_complex:
-            return self._object_present(self.document, p, self._path(p, keys))
-        if target.multi_valued:
-            return self._any(self.document, keys, p, lambda v: self._scalar_present(v, kind_of(target)), kind_of(target))
-        value = d.extract(self.document, self._path(p, keys), kind_of(target))
-        return self._scalar_present(value, kind_of(target))
+    def _present(self, target: _Target, p: _Params) -> str:
+        if target.attribute.is_complex:
+            if target.elements is None:
+                test = self._object_present(target.value, target.path, p)
+            else:
+                test = self._object_present(target.value, None, p)
+        else:
+            test = self._scalar_present(target.value, target.attribute)
+        return self._lift(target, test)
 
-    def _any(self, obj: str, keys: tuple[str, ...], p: _Params, test: Any, kind: Kind) -> str:
-        alias = p.alias()
-        elements = self.dialect.elements(obj, self._path(p, keys), alias)
-        return f"EXISTS (SELECT 1 FROM {elements} WHERE {test(self.dialect.element(alias, kind))})"
+    def _lift(self, target: _Target, test: str) -> str:
+        """Some value of the target passes ``test``."""
+        if target.elements is None:
+            return test
+        return f"EXISTS (SELECT 1 FROM {target.elements} WHERE {test})"
 
     # -- comparisons -----------------------------------------------------------------------
 
-    def _coerce(self, attribute: Attribute, op: str, value: Any) -> Any:
+    def _coerce(self, path: AttrPath, attribute: Attribute, op: str, value: Any) -> Any:
         kind = attribute.type
-        if op in _SUBSTRING and kind not in _TEXT_TYPES:
-            raise InvalidFilter(f"'{op}' does not apply to {kind.value} attribute '{attribute.name}'.")
-        if op in _ORDERING and kind in (AttributeType.BOOLEAN, AttributeType.BINARY):
-            raise InvalidFilter(f"'{op}' does not apply to {kind.value} attribute '{attribute.name}'.")
+        if op not in _ALLOWED[kind]:
+            raise InvalidFilter(f"The operator '{op}' does not apply to {kind} attribute '{path}'.")
+        if attribute.returned is ReturnedKind.NEVER and op not in ("eq", "ne"):
+            raise InvalidFilter(f"'{path}' can only be compared with eq, ne or pr.")
         if kind is AttributeType.BOOLEAN:
+            if isinstance(value, str) and self.policy.string_booleans:
+                if value.lower() in ("true", "false"):
+                    value = value.lower() == "true"
             if isinstance(value, bool):
                 return value
-            if isinstance(value, str) and self.policy.string_booleans:
-                if value.casefold() in ("true", "false"):
-                    return value.casefold() == "true"
         elif kind in (AttributeType.INTEGER, AttributeType.DECIMAL):
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return value
         elif kind is AttributeType.DATETIME:
             if isinstance(value, str):
                 return utc_text(value)
-        elif kind in _TEXT_TYPES:
-            if isinstance(value, str):
-                return value if attribute.case_exact else fold(value)
-        elif kind is AttributeType.BINARY and isinstance(value, str):
-            return value
+        elif kind in _STRING_TYPES and isinstance(value, str):
+            return value if attribute.case_exact else fold(value)
         raise InvalidFilter(
-            f"{value!r} cannot be compared with {kind.value} attribute '{attribute.name}'."
+            f"'{path}' is a {kind} attribute; it cannot be compared with {value!r}."
         )
 
     def _test(self, op: str, value: str, needle: str, p: _Params, length: int) -> str:
@@ -324,78 +362,68 @@ class FilterCompiler:
         return f"({value} IS NOT NULL AND {test})"
 
     def _compare(self, node: Compare, p: _Params, element: _Element | None) -> str:
-        d = self.dialect
         op = node.op
-        if element is not None:
-            sub = self._sub(node.path, element)
-            if sub is None:
-                return FALSE
-            if sub.is_complex:
-                raise InvalidFilter(f"Cannot compare complex attribute '{sub.name}'.")
-            comparable = self._coerce(sub, op, node.value)
-            keys: tuple[str, ...] = (sub.name.casefold(),)
-            if sub.multi_valued:
-                needle = p.add(comparable)
-                return self._any(element.obj, keys, p, lambda v: self._test(op, v, needle, p, _len(comparable)), kind_of(sub))
-            value = d.extract(element.obj, self._path(p, keys), kind_of(sub))
-            return self._test(op, value, p.add(comparable), p, _len(comparable))
-        ref = self._resolve(node.path)
-        if ref is None:
+        target = self._target(node.path, p, element)
+        if target is None:
             return FALSE
-        if ref.target.is_complex:
-            value_attribute = ref.target.sub_attribute("value")
-            if value_attribute is None or len(ref.chain) > 1:
-                raise InvalidFilter(
-                    f"'{node.path}' is complex: name one of its sub-attributes.",
-                )
-            ref = attrs.evolve(ref, chain=(*ref.chain, value_attribute))
-        top, target = ref.chain[0], ref.chain[-1]
-        comparable = self._coerce(target, op, node.value)
-        keys = document_keys(ref, self.resource_type)
-        key = lookup_key(self.resource_type, keys)
-        if op == "eq" and key in self.lookups:
-            return (
+        if target.attribute.is_complex:
+            target = self._redirect(node.path, target, p)
+        attribute = target.attribute
+        if op not in _ALLOWED[attribute.type]:
+            raise InvalidFilter(
+                f"The operator '{op}' does not apply to {attribute.type} attribute '{node.path}'."
+            )
+        if node.value is None:
+            if op == "eq":
+                return f"(NOT {self._present(target, p)})"
+            if op == "ne":
+                return self._present(target, p)
+            return FALSE
+        comparable = self._coerce(node.path, attribute, op, node.value)
+        equal_op = "eq" if op == "ne" else op
+        key = lookup_key(self.resource_type, target.keys)
+        if element is None and equal_op == "eq" and key in self.lookups:
+            test = (
                 f"{self.row} IN (SELECT rid FROM {self.lookup_table} "
                 f"WHERE key = {p.add(key)} AND value = {p.add(comparable)})"
             )
-        if top.multi_valued:
-            alias = p.alias()
-            kind = kind_of(target)
-            if len(ref.chain) == 1:
-                elements = d.elements(self.document, self._path(p, keys), alias)
-                value = d.element(alias, kind)
-            else:
-                elements = d.elements(self.document, self._path(p, keys[:-1]), alias)
-                value = d.extract(f"{alias}.value", self._path(p, keys[-1:]), kind)
-            test = self._test(op, value, p.add(comparable), p, _len(comparable))
-            return f"EXISTS (SELECT 1 FROM {elements} WHERE {test})"
-        if target.multi_valued:
-            needle = p.add(comparable)
-            return self._any(self.document, keys, p, lambda v: self._test(op, v, needle, p, _len(comparable)), kind_of(target))
-        value = d.extract(self.document, self._path(p, keys), kind_of(target))
-        return self._test(op, value, p.add(comparable), p, _len(comparable))
+        else:
+            scalar = self._test(equal_op, target.value, p.add(comparable), p, _len(comparable))
+            test = self._lift(target, scalar)
+        return f"(NOT {test})" if op == "ne" else test
 
     # -- valuePath -------------------------------------------------------------------------
 
     def _value_path(self, node: ValuePath, p: _Params) -> str:
-        ref = self._resolve(node.path)
-        if ref is None:
+        target = self._target(node.path, p, None)
+        if target is None:
             return FALSE
-        target = ref.chain[-1]
-        if not target.is_complex:
-            raise InvalidFilter(f"'{node.path}' is not complex; a valuePath needs a complex attribute.")
-        keys = document_keys(ref, self.resource_type)
+        attribute = target.attribute
+        if not attribute.is_complex and not attribute.multi_valued:
+            raise InvalidFilter(f"'{node.path}' has no values to filter with '[…]'.")
+        if target.elements is not None:
+            inner = self._node(node.filter, p, _Element(target.value, attribute))
+            return f"EXISTS (SELECT 1 FROM {target.elements} WHERE {inner})"
         alias = p.alias()
-        d = self.dialect
-        if target.multi_valued:
-            source = d.elements(self.document, self._path(p, keys), alias)
-            guard = ""
-        else:
-            value = d.extract(self.document, self._path(p, keys), "json")
-            source = f"(SELECT {value} AS value) AS {alias}"
-            guard = f"{alias}.value IS NOT NULL AND "
-        inner = self._node(node.filter, p, _Element(f"{alias}.value", target))
-        return f"EXISTS (SELECT 1 FROM {source} WHERE {guard}{inner})"
+        value = self.dialect.extract(self.document, target.path or "", "json")
+        source = f"(SELECT {value} AS value) AS {alias}"
+        inner = self._node(node.filter, p, _Element(f"{alias}.value", attribute))
+        return f"EXISTS (SELECT 1 FROM {source} WHERE {alias}.value IS NOT NULL AND {inner})"
+
+
+@attrs.frozen
+class _Target:
+    """The values of a path: ``value`` (SQL), inside ``elements`` (a FROM item) if any."""
+
+    attribute: Attribute
+    value: str
+    elements: str | None
+    keys: tuple[str, ...]
+    path: str | None = None  # for a singular complex attribute: its JSON path parameter
+
+
+def _singular(attribute: Attribute) -> Attribute:
+    return Attribute(attribute.name, attribute.type, case_exact=attribute.case_exact)
 
 
 def _len(value: Any) -> int:
