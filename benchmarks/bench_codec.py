@@ -1,4 +1,4 @@
-"""Codec: decode and encode of the RFC 7643 §8.3 user (the §8.2 full user with its enterprise extension).
+"""Codec: decode and encode of the RFC 7643 §8.3 user (§8.2 plus the enterprise extension).
 
 scimcore's generated hooks against scim2-models 0.12.3 doing the same work:
 ``User[EnterpriseUser].model_validate(doc, scim_ctx=Context.RESOURCE_QUERY_RESPONSE)`` and
@@ -17,8 +17,9 @@ from scimcore.codecs.v2 import decode, encode
 from scimcore.models import User
 
 DOC: dict[str, Any] = json.loads(
-    (Path(__file__).parent.parent / "tests" / "data" / "rfc" / "rfc7643-8.3-enterprise-user.json")
-    .read_text("utf-8")
+    (
+        Path(__file__).parent.parent / "tests" / "data" / "rfc" / "rfc7643-8.3-enterprise-user.json"
+    ).read_text("utf-8")
 )
 
 
@@ -32,7 +33,7 @@ def cases() -> list[Case]:
     ours = decode(DOC, User)
     theirs = peer_model.model_validate(DOC, scim_ctx=ctx)
     assert encode(ours) == DOC
-    selection = SearchRequest(attributes=["userName", "emails.value"])
+    selection: Any = SearchRequest.model_validate({"attributes": ["userName", "emails.value"]})
     return [
         Case(
             "decode RFC 7643 §8.3 user (+enterprise)",

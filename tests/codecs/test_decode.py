@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -45,7 +45,12 @@ BAD: list[tuple[Any, type[ScimError], str, str]] = [
         "Expected a boolean, got a string.",
     ),
     (user(name="Barbara"), InvalidValue, "$.name", "Expected an object, got a string."),
-    (user(emails=["a@example.com"]), InvalidValue, "$.emails[0]", "Expected an object, got a string."),
+    (
+        user(emails=["a@example.com"]),
+        InvalidValue,
+        "$.emails[0]",
+        "Expected an object, got a string.",
+    ),
     (
         user(meta={"created": "2010-01-23"}),
         InvalidValue,
@@ -98,8 +103,13 @@ def test_malformed_json_text() -> None:
 
 def test_integer_refuses_fraction() -> None:
     with pytest.raises(InvalidValue) as info:
-        decode({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-                "totalResults": 1.5}, ListResponse)
+        decode(
+            {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                "totalResults": 1.5,
+            },
+            ListResponse,
+        )
     assert info.value.location == "$.totalResults"
 
 
@@ -145,7 +155,10 @@ class TestPolicy:
         assert decode(user(shoeSize=44), User) == decode(user(), User)
         with pytest.raises(InvalidSyntax) as info:
             decode(user(shoeSize=44), User, policy=Policy.strict())
-        assert (info.value.location, info.value.detail) == ("$.shoeSize", "Unknown attribute 'shoeSize'.")
+        assert (info.value.location, info.value.detail) == (
+            "$.shoeSize",
+            "Unknown attribute 'shoeSize'.",
+        )
 
     def test_unknown_extension_data(self) -> None:
         other = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
@@ -233,12 +246,16 @@ def test_messages_require_their_schema() -> None:
 
 
 def test_datetimes_are_aware() -> None:
-    decoded = decode(user(meta={"created": "2011-08-01T18:29:49.793+02:00",
-                                "lastModified": "2011-08-01T18:29:49"}), User)
+    decoded = decode(
+        user(
+            meta={"created": "2011-08-01T18:29:49.793+02:00", "lastModified": "2011-08-01T18:29:49"}
+        ),
+        User,
+    )
     assert decoded.meta is not None
-    assert decoded.meta.created == datetime(2011, 8, 1, 16, 29, 49, 793000, tzinfo=timezone.utc)
+    assert decoded.meta.created == datetime(2011, 8, 1, 16, 29, 49, 793000, tzinfo=UTC)
     assert decoded.meta.created.utcoffset() == timedelta(hours=2)
-    assert decoded.meta.last_modified == datetime(2011, 8, 1, 18, 29, 49, tzinfo=timezone.utc)
+    assert decoded.meta.last_modified == datetime(2011, 8, 1, 18, 29, 49, tzinfo=UTC)
 
 
 def test_decimal_accepts_integers() -> None:

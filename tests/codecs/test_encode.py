@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -137,17 +137,20 @@ def test_extension_urn_listed_when_set_directly() -> None:
 
 def test_group_members() -> None:
     group = decode(
-        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G",
-         "members": [{"value": "1", "$ref": "../Users/1", "display": "One"}]},
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": "G",
+            "members": [{"value": "1", "$ref": "../Users/1", "display": "One"}],
+        },
         Group,
     )
     assert encode(group)["members"] == [{"value": "1", "$ref": "../Users/1", "display": "One"}]
 
 
 DATETIMES: list[tuple[datetime, str]] = [
-    (datetime(2010, 1, 23, 4, 56, 22, tzinfo=timezone.utc), "2010-01-23T04:56:22Z"),
-    (datetime(2011, 8, 1, 18, 29, 49, 793000, tzinfo=timezone.utc), "2011-08-01T18:29:49.793Z"),
-    (datetime(2011, 8, 1, 18, 29, 49, 793001, tzinfo=timezone.utc), "2011-08-01T18:29:49.793001Z"),
+    (datetime(2010, 1, 23, 4, 56, 22, tzinfo=UTC), "2010-01-23T04:56:22Z"),
+    (datetime(2011, 8, 1, 18, 29, 49, 793000, tzinfo=UTC), "2011-08-01T18:29:49.793Z"),
+    (datetime(2011, 8, 1, 18, 29, 49, 793001, tzinfo=UTC), "2011-08-01T18:29:49.793001Z"),
     (datetime(2011, 8, 1, 20, tzinfo=timezone(timedelta(hours=2))), "2011-08-01T20:00:00+02:00"),
     (datetime(2011, 8, 1, 20), "2011-08-01T20:00:00Z"),
     (

@@ -63,9 +63,11 @@ def test_round_trip_core(model: Any) -> None:
 
 _RESERVED = {"schemas", "id", "external_id", "meta", "extensions"}
 _NAMES = st.from_regex(r"[a-zA-Z][a-zA-Z0-9]{0,8}", fullmatch=True).filter(
-    lambda n: python_name(n).isidentifier()
-    and not keyword.iskeyword(python_name(n))
-    and python_name(n) not in _RESERVED
+    lambda n: (
+        python_name(n).isidentifier()
+        and not keyword.iskeyword(python_name(n))
+        and python_name(n) not in _RESERVED
+    )
 )
 _LEAF_TYPES = [t for t in AttributeType if t is not AttributeType.COMPLEX]
 
@@ -108,7 +110,9 @@ def custom_models(draw: Any) -> Any:
     attributes = _unique(draw(st.lists(_attribute(), min_size=1, max_size=6)))
     ext_attributes = _unique(draw(st.lists(_attribute(), min_size=1, max_size=3)))
     schema = Schema("urn:example:schemas:Thing", "Thing", attributes=attributes)
-    ext_schema = Schema("urn:example:schemas:extension:Thing", "ThingExt", attributes=ext_attributes)
+    ext_schema = Schema(
+        "urn:example:schemas:extension:Thing", "ThingExt", attributes=ext_attributes
+    )
     ext = make_model(ext_schema)
     resource_type = ResourceType(
         name="Thing",

@@ -146,4 +146,8 @@ def test_untyped_list_response_keeps_json() -> None:
 def test_error_message_to_exception() -> None:
     error = decode(load("rfc7644-3.12-error-mutability.json"), Error)
     exc = error.to_exception()
-    assert (exc.status, exc.scim_type, exc.detail) == (400, "mutability", "Attribute 'id' is readOnly")
+    assert (exc.status, exc.scim_type, exc.detail) == (
+        400,
+        "mutability",
+        "Attribute 'id' is readOnly",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -43,8 +43,8 @@ class Port(Complex):
 @scim_extension(WARRANTY, name="Warranty")
 @attrs.define(kw_only=True)
 class Warranty(Extension):
-    expires: datetime | None = scim_attribute()
-    coverage: float | None = None
+    expires: datetime | None = None
+    coverage: float | None = scim_attribute(description="The share of costs covered.")
 
 
 @scim_resource(DEVICE, name="Device", endpoint="/Devices", extensions=[Warranty])
@@ -52,7 +52,9 @@ class Warranty(Extension):
 class Device(Resource):
     serial_number: str | None = scim_attribute(required=True, case_exact=True, uniqueness="server")
     firmware: str | None = scim_attribute(type="binary")
-    owner_ref: str | None = scim_attribute(name="ownerRef", type="reference", reference_types=["User"])
+    owner_ref: str | None = scim_attribute(
+        name="ownerRef", type="reference", reference_types=["User"]
+    )
     secret: str | None = scim_attribute(mutability="writeOnly", returned="never")
     ports: list[Port] = attrs.field(factory=list)
     tags: list[str] = attrs.field(factory=list)
@@ -63,7 +65,13 @@ def test_schema_derived_from_class() -> None:
     schema = Device.__scim_schema__
     assert schema.id == DEVICE
     assert [a.name for a in schema.attributes] == [
-        "serialNumber", "firmware", "ownerRef", "secret", "ports", "tags", "online",
+        "serialNumber",
+        "firmware",
+        "ownerRef",
+        "secret",
+        "ports",
+        "tags",
+        "online",
     ]
     serial = schema.attribute("serialNumber")
     assert serial is not None
@@ -85,7 +93,7 @@ def test_class_model_round_trips() -> None:
         online=True,
         secret="s",
     )
-    device[Warranty] = Warranty(expires=datetime(2030, 1, 1, tzinfo=timezone.utc), coverage=0.5)
+    device[Warranty] = Warranty(expires=datetime(2030, 1, 1, tzinfo=UTC), coverage=0.5)
     doc = encode(device, full=True)
     assert doc == {
         "schemas": [DEVICE, WARRANTY],
@@ -103,8 +111,11 @@ def test_class_model_round_trips() -> None:
 
 def test_class_model_request_rules() -> None:
     with pytest.raises(InvalidValue) as info:
-        decode({"schemas": [DEVICE], "ports": [{"protocol": "udp"}], "serialNumber": "x"},
-               Device, context=Context.CREATION)
+        decode(
+            {"schemas": [DEVICE], "ports": [{"protocol": "udp"}], "serialNumber": "x"},
+            Device,
+            context=Context.CREATION,
+        )
     assert info.value.location == "$.ports[0].number"
 
 
@@ -112,8 +123,9 @@ def test_schema_to_model_to_schema() -> None:
     """A model made from a schema describes that same schema."""
     for schema in core_schemas().schemas:
         model = make_model(schema)
-        derived = schema_from_class(model, schema.id, name=schema.name,
-                                    description=schema.description)
+        derived = schema_from_class(
+            model, schema.id, name=schema.name, description=schema.description
+        )
         assert derived == attrs.evolve(schema, meta=None)
 
 
@@ -139,7 +151,9 @@ def test_model_from_schema_round_trips_with_user_data() -> None:
 def test_make_model_needs_extension_models() -> None:
     schema = Schema(DEVICE, "Device", attributes=[Attribute("serial")])
     resource_type = ResourceType(
-        name="Device", endpoint="/Devices", schema=DEVICE,
+        name="Device",
+        endpoint="/Devices",
+        schema=DEVICE,
         schema_extensions=[SchemaExtension(WARRANTY)],
     )
     with pytest.raises(ValueError, match="no model for the extension"):

@@ -41,7 +41,7 @@ def test_fields_follow_the_schema() -> None:
 
 
 def test_lists_default_and_none() -> None:
-    user = User(emails=None)  # type: ignore[arg-type]
+    user = User(emails=None)
     assert user.emails == [] and user.phone_numbers == []
     assert User().emails is not User().emails
 
@@ -60,6 +60,7 @@ def test_class_metadata() -> None:
     assert EnterpriseUser.__scim_schema__.id == E
     assert Email.__scim_attribute__.name == "emails"
     assert Manager.__scim_schema__.id == E
+    assert Meta.__scim_attribute__ is not None
     assert Meta.__scim_attribute__.name == "meta"
     assert dict(User.__scim_extensions__) == {E: EnterpriseUser}
 

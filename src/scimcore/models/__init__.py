@@ -8,7 +8,8 @@ make) are attrs classes named after their schema's attributes; messages
 >>> user = User(user_name="bjensen", emails=[Email(value="bjensen@example.com")])
 >>> user[EnterpriseUser] = EnterpriseUser(manager=Manager(value="26118915"))
 >>> user.schemas
-['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']
+['urn:ietf:params:scim:schemas:core:2.0:User',
+ 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']
 """
 
 from scimcore.models._base import (

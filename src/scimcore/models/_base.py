@@ -60,7 +60,7 @@ E = TypeVar("E", bound="Extension")
 COMMON_SCHEMA = Schema(id="", name="Common", attributes=COMMON_ATTRIBUTES)
 
 
-def as_list(value: Iterable[T] | None) -> list[T]:
+def as_list(value: Iterable[Any] | None) -> list[Any]:
     """The converter of multi-valued fields: ``None`` becomes ``[]``, an iterable a list.
 
     >>> as_list(None), as_list(("a", "b"))
@@ -143,8 +143,7 @@ class Resource(ScimModel):
         raise KeyError(f"{cls.__name__} has no extension {urn!r}")
 
     def __getitem__(self, extension: type[E]) -> E | None:
-        value = self.extensions.get(self._urn_of(extension))
-        return value  # type: ignore[return-value]
+        return self.extensions.get(self._urn_of(extension))  # type: ignore[return-value]
 
     def __setitem__(self, extension: type[E], value: E | None) -> None:
         urn = self._urn_of(extension)
@@ -213,7 +212,7 @@ def complex_children(cls: type) -> dict[str, type | str]:
         return dict(explicit)
     hints = typing.get_type_hints(cls)
     children: dict[str, type | str] = {}
-    for field in attrs.fields(cls):  # type: ignore[misc]
+    for field in attrs.fields(cls):
         inner, _ = _inner(hints.get(field.name, Any))
         if isinstance(inner, type) and issubclass(inner, Complex):
             children[field.name] = inner
@@ -232,8 +231,9 @@ def model_attributes(cls: type) -> tuple[Attribute, ...]:
     as ``id`` in the ResourceType schema).
     """
     if issubclass(cls, Complex):
-        return cls.__scim_attribute__.sub_attributes
-    own = cls.__scim_schema__.attributes  # type: ignore[attr-defined]
+        subs: tuple[Attribute, ...] = cls.__scim_attribute__.sub_attributes
+        return subs
+    own: tuple[Attribute, ...] = cls.__scim_schema__.attributes  # type: ignore[attr-defined]
     if issubclass(cls, Resource):
         names = {a.name.casefold() for a in own}
         common = tuple(a for a in COMMON_ATTRIBUTES if a.name.casefold() not in names)

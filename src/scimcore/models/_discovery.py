@@ -8,7 +8,8 @@ apart from the schema model's records (:class:`scimcore.schema.Schema`,
 :class:`scimcore.schema.ResourceType`, :class:`scimcore.schema.ServiceProviderConfig`),
 which are what a server is configured with; these are what travels on the wire.
 
->>> config = ServiceProviderConfigResource(patch=ServiceProviderConfigResource.Patch(supported=True))
+>>> Patch = ServiceProviderConfigResource.Patch
+>>> config = ServiceProviderConfigResource(patch=Patch(supported=True))
 >>> config.patch.supported
 True
 """
@@ -74,6 +75,8 @@ ResourceTypeResource: type[Any] = _expose_children(
         name="ResourceTypeResource",
     )
 )
+
+
 def _deeper(schema: Schema) -> Schema:
     """The Schema schema with ``attributes.subAttributes.subAttributes`` added.
 
@@ -87,7 +90,10 @@ def _deeper(schema: Schema) -> Schema:
     assert subs is not None
     deeper = attrs.evolve(
         subs,
-        sub_attributes=(*subs.sub_attributes, attrs.evolve(subs, sub_attributes=subs.sub_attributes)),
+        sub_attributes=(
+            *subs.sub_attributes,
+            attrs.evolve(subs, sub_attributes=subs.sub_attributes),
+        ),
     )
     fixed = attrs.evolve(
         attributes,

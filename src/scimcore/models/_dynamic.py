@@ -128,7 +128,7 @@ def _metadata(attribute: Attribute) -> dict[str, Any]:
 def _complex_class(attribute: Attribute, owner: str, schema: Schema) -> type[Complex]:
     name = owner + _class_name(attribute.name)
     fields, children = _fields(attribute.sub_attributes, name, schema, set())
-    cls = attrs.make_class(name, fields, bases=(Complex,), kw_only=True)
+    cls: Any = attrs.make_class(name, fields, bases=(Complex,), kw_only=True)
     cls.__scim_schema__ = schema
     cls.__scim_attribute__ = attribute
     cls.__scim_children__ = children
@@ -162,10 +162,10 @@ def make_model(
     class_name = name or _class_name(schema.name or schema.id.rsplit(":", 1)[-1])
     if resource_type is None:
         fields, children = _fields(schema.attributes, class_name, schema, set())
-        cls = attrs.make_class(class_name, fields, bases=(Extension,), kw_only=True)
-        cls.__scim_schema__ = schema
-        cls.__scim_children__ = children
-        return check_model(cls)
+        extension: Any = attrs.make_class(class_name, fields, bases=(Extension,), kw_only=True)
+        extension.__scim_schema__ = schema
+        extension.__scim_children__ = children
+        return check_model(extension)
     given = {ext.__scim_schema__.id.casefold(): ext for ext in extensions}
     models: dict[str, type[Extension]] = {}
     for urn in resource_type.extension_urns:
@@ -182,7 +182,7 @@ def make_model(
     if "extensions" in own:
         raise ValueError(f"{class_name}: an attribute may not be called 'extensions'")
     fields, children = _fields(schema.attributes, class_name, schema, common & own)
-    cls = attrs.make_class(class_name, fields, bases=(Resource,), kw_only=True)
+    cls: Any = attrs.make_class(class_name, fields, bases=(Resource,), kw_only=True)
     cls.__scim_schema__ = schema
     cls.__scim_resource_type__ = resource_type
     cls.__scim_extensions__ = models
@@ -371,7 +371,8 @@ def scim_resource(
         )
         cls.__scim_extensions__ = ext_models
         _bind_complex(cls, schema, schema.attributes)
-        return check_model(cls)
+        check_model(cls)
+        return cls
 
     return decorate
 
@@ -395,6 +396,7 @@ def scim_extension(
         schema = schema_from_class(cls, id, name=name, description=description)
         cls.__scim_schema__ = schema
         _bind_complex(cls, schema, schema.attributes)
-        return check_model(cls)
+        check_model(cls)
+        return cls
 
     return decorate

@@ -242,7 +242,7 @@ def _make_decoder(
     has_schemas = is_resource or issubclass(cls, Message)
     extensions: tuple[str, ...] = ()
     if is_resource:
-        extensions = tuple(cls.__scim_extensions__)
+        extensions = tuple(getattr(cls, "__scim_extensions__", {}))
     ns: dict[str, Any] = {
         "_cls": cls,
         "_Fault": values.Fault,
@@ -314,7 +314,7 @@ def _make_decoder(
         w.indent -= 1
     if has_schemas:
         w("ext = {}")
-        extension_models = cls.__scim_extensions__ if is_resource else {}
+        extension_models = getattr(cls, "__scim_extensions__", {}) if is_resource else {}
         for number, (urn, ext_cls) in enumerate(extension_models.items()):
             ns[f"_ext{number}"] = decoder(ext_cls, context, policy)
             w(f"v = data.get({urn!r})")
@@ -372,14 +372,13 @@ def _schemas_rule(
         return f
 
     def rule(raw: Any, ext: dict[str, object]) -> list[str]:
+        schemas: list[str] = []
         if raw is None:
             if strict:
                 raise fault("The 'schemas' attribute is required.")
-            schemas = []
         else:
             if type(raw) is not list:
                 raise fault("Expected an array of schema URNs.", error=InvalidValue)
-            schemas = []
             for i, urn in enumerate(raw):
                 if type(urn) is not str:
                     raise fault("Expected a schema URN string.", f"[{i}]", InvalidValue)
@@ -411,7 +410,7 @@ def _schemas_rule(
 
 def _resource_item_decoder(models: tuple[type, ...], context: Context, policy: Policy) -> DecodeFn:
     """The decoder of a ListResponse item: the model its ``schemas`` names, or raw JSON."""
-    by_urn = {m.__scim_schema__.id.casefold(): m for m in models}
+    by_urn = {getattr(m, "__scim_schema__").id.casefold(): m for m in models}
 
     def decode_item(value: Any) -> Any:
         data = _mapping(value)

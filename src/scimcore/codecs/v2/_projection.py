@@ -134,7 +134,8 @@ def project(
     >>> from scimcore.models import User, Name
     >>> user = User(id="1", user_name="bjensen", name=Name(given_name="B", family_name="J"))
     >>> project(user, ["name.givenName"], None)
-    {'schemas': ['urn:ietf:params:scim:schemas:core:2.0:User'], 'id': '1', 'name': {'givenName': 'B'}}
+    {'schemas': ['urn:ietf:params:scim:schemas:core:2.0:User'], 'id': '1',
+     'name': {'givenName': 'B'}}
     """
     if attributes is not None and excluded_attributes is not None:
         raise InvalidValue("'attributes' and 'excludedAttributes' are mutually exclusive.")
@@ -170,5 +171,4 @@ def project(
         projected = _project_object(ext_doc, urn, attrs_, selection, include, full)
         if projected:
             out[urn] = projected
-    ordered = {k: out[k] for k in doc if k in out}
-    return ordered
+    return {k: out[k] for k in doc if k in out}
