@@ -15,6 +15,7 @@ __all__: list[str] = []
 
 def _hypothesis_setup_hook() -> None:
     """Called by Hypothesis when it loads (its ``hypothesis`` entry point)."""
+    _register_filter_types()
 
 
 # ----------------------------------------------------------------------------- resources
@@ -112,3 +113,19 @@ def resources(model: type) -> Any:
     >>> round_trip()
     """
     return _model_strategy(model)
+
+
+# ----------------------------------------------------------------------------- filters and paths
+# Owned by the filter module: the strategies live in scimcore.filter._strategies. filters(model)
+# and paths(model) draw ASTs (over a model's real attributes, with well-typed values);
+# filter_strings() and path_strings() draw text from grammar.lark with hypothesis.extra.lark.
+
+from scimcore.filter._strategies import (  # noqa: E402
+    filter_strings,
+    filters,
+    path_strings,
+    paths,
+)
+from scimcore.filter._strategies import register_types as _register_filter_types  # noqa: E402
+
+__all__ += ["filter_strings", "filters", "path_strings", "paths"]

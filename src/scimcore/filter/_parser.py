@@ -98,9 +98,12 @@ def _attr_path(text: str, start: int, cls: type[ScimError] = InvalidFilter) -> A
         and options.policy.urn_dot_separator
         and options.version == 2
         and name[:1].isupper()
+        and urn.lower().startswith("urn:ietf:params:scim:schemas:")
         and _VERSION.fullmatch(urn.rpartition(":")[2])
     ):
         # Entra E11: "urn:…:enterprise:2.0:User.manager" for "urn:…:enterprise:2.0:User:manager".
+        # An RFC 7643 schema URN ends with a resource name, never with a version, so the
+        # reading is unambiguous there.
         urn = f"{urn}:{name}"
         name, _, sub = sub.partition(".")
     if "." in sub:
