@@ -274,3 +274,18 @@ def test_converter_raises_scim_errors() -> None:
     with pytest.raises(InvalidValue) as info:
         converter.structure({"schemas": [U], "userName": "x", "emails": {"value": "y"}}, User)
     assert info.value.location == "$.emails"
+
+
+def test_message_names_are_case_insensitive() -> None:
+    op = decode(
+        {
+            "SCHEMAS": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "operations": [{"OP": "Replace", "Path": "active", "VALUE": "False"}],
+        },
+        PatchOp,
+    )
+    assert (op.operations[0].op, op.operations[0].path, op.operations[0].value) == (
+        "Replace",
+        "active",
+        "False",
+    )

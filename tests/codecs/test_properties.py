@@ -128,3 +128,13 @@ def custom_models(draw: Any) -> Any:
 def test_round_trip_custom_schemas(data: Any, model: Any) -> None:
     instance = data.draw(resources(model))
     assert decode(encode(instance, full=True), model) == instance
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_attribute(), min_size=1, max_size=6).map(_unique))
+def test_schema_model_schema(attributes: list[Attribute]) -> None:
+    """A model made from a generated schema derives that same schema back."""
+    from scimcore.models import schema_from_class
+
+    schema = Schema("urn:example:schemas:Gen", "Gen", attributes=attributes)
+    assert schema_from_class(make_model(schema), schema.id, name="Gen") == schema

@@ -172,3 +172,16 @@ def test_make_model_refuses_unusable_names() -> None:
 def test_decorator_refuses_other_classes() -> None:
     with pytest.raises(TypeError):
         scim_resource("urn:x", name="X", endpoint="/X")(Port)
+
+
+def test_class_derived_model_property() -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    from scimcore.strategies import resources
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(resources(Device))
+    def check(device: Device) -> None:
+        assert decode(encode(device, full=True), Device) == device
+
+    check()
