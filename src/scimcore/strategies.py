@@ -8,14 +8,144 @@ Hypothesis loads.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
-__all__: list[str] = []
+__all__: list[str] = ["patch_requests"]
 
 
 def _hypothesis_setup_hook() -> None:
     """Called by Hypothesis when it loads (its ``hypothesis`` entry point)."""
     _register_filter_types()
+
+
+# ----------------------------------------------------------------------------- PATCH requests
+# Owned by the PATCH engine (scimcore.patch). patch_requests(model) generates RFC 7644 §3.5.2
+# request bodies for a resource model, read from its schemas: mostly well-formed and well-typed,
+# with the deviations identity providers send, and some faults (unknown attributes, wrong types,
+# filters that match nothing), so that a server sees what it must refuse as well as accept.
+
+
+def patch_requests(model: type, *, max_operations: int = 4) -> Any:
+    """A strategy for PATCH request bodies (JSON objects) for resources of ``model``.
+
+    Paths are drawn from the model's schemas (base, extensions, common attributes),
+    in any case, plain, dotted, URN-qualified or with a value filter; values follow
+    the attribute's type most of the time.
+
+    >>> from hypothesis import find
+    >>> from scimcore.models import User
+    >>> body = find(patch_requests(User), lambda b: b["Operations"][0]["op"] == "remove")
+    >>> body["schemas"], sorted(body["Operations"][0])
+    (['urn:ietf:params:scim:api:messages:2.0:PatchOp'], ['op', 'path'])
+    """
+    from hypothesis import strategies as st
+
+    operation = _patch_operations(model)
+    return st.builds(
+        lambda ops: {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": ops,
+        },
+        st.lists(operation, min_size=1, max_size=max_operations),
+    )
+
+
+def _patch_targets(model: type) -> list[tuple[str, Any, Any]]:
+    """(path text, top attribute, targeted attribute) for every attribute of ``model``."""
+    registry = model.scim_registry()  # type: ignore[attr-defined]
+    resource_type = model.__scim_resource_type__  # type: ignore[attr-defined]
+    base = resource_type.schema
+    targets: list[tuple[str, Any, Any]] = []
+    schemas = [registry.schema(base)] + [registry.schema(u) for u in resource_type.extension_urns]
+    for schema in schemas:
+        prefix = "" if schema.id == base else f"{schema.id}:"
+        attributes = list(schema.attributes)
+        if schema.id == base:
+            attributes += list(registry.common_attributes)
+        for attribute in attributes:
+            targets.append((prefix + attribute.name, attribute, attribute))
+            for sub in attribute.sub_attributes:
+                targets.append((f"{prefix}{attribute.name}.{sub.name}", attribute, sub))
+    return targets
+
+
+_FILTER_WORDS = ("work", "home", "other", "a", "User", "x@example.com")
+
+
+def _patch_value(attribute: Any, *, element: bool = False) -> Any:
+    """JSON values for ``attribute`` (a list for a multi-valued one unless ``element``)."""
+    from hypothesis import strategies as st
+
+    from scimcore.schema import AttributeType
+
+    if attribute.multi_valued and not element:
+        one = _patch_value(attribute, element=True)
+        return st.one_of(st.lists(one, max_size=3), one)
+    kind = attribute.type
+    words = st.sampled_from(_FILTER_WORDS)
+    if kind is AttributeType.COMPLEX:
+        subs = {sub.name: _patch_value(sub) for sub in attribute.sub_attributes}
+        return st.fixed_dictionaries({}, optional=subs)
+    if kind is AttributeType.BOOLEAN:
+        return st.one_of(st.booleans(), st.sampled_from(["True", "False", "true", "notabool"]))
+    if kind is AttributeType.INTEGER:
+        return st.integers(-(2**31), 2**31)
+    if kind is AttributeType.DECIMAL:
+        return st.floats(allow_nan=False, allow_infinity=False, width=32)
+    if kind is AttributeType.DATETIME:
+        return st.sampled_from(["2011-05-13T04:42:34Z", "2024-02-29T12:00:00.5+01:00", "notadate"])
+    if kind is AttributeType.BINARY:
+        return st.sampled_from(["TWFu", "", "not base64!"])
+    return st.one_of(words, st.text(max_size=8), st.integers(0, 9))
+
+
+def _patch_operations(model: type) -> Any:
+    from hypothesis import strategies as st
+
+    targets = _patch_targets(model)
+
+    def ops_case(op: str) -> Any:
+        return st.sampled_from([op, op.upper(), op.capitalize()])
+
+    @st.composite
+    def one(draw: Any) -> dict[str, Any]:
+        op = draw(st.sampled_from(["add", "remove", "replace"]))
+        text, top, target = draw(st.sampled_from(targets))
+        shape = draw(st.sampled_from(["plain", "plain", "filter", "pathless", "unknown"]))
+        operation: dict[str, Any] = {"op": draw(ops_case(op))}
+        if shape == "unknown":
+            operation["path"] = "noSuchAttribute"
+            operation["value"] = "x"
+            return operation
+        if shape == "pathless" and op != "remove":
+            key = draw(st.sampled_from([text, text.lower(), text.upper()]))
+            operation["value"] = {key: draw(_patch_value(target))}
+            return operation
+        if shape == "filter" and top.multi_valued and top.sub_attributes and target is top:
+            sub = draw(st.sampled_from(top.sub_attributes))
+            word = draw(st.sampled_from(_FILTER_WORDS))
+            path = f'{text}[{sub.name} eq "{word}"]'
+            leaf = draw(st.none() | st.sampled_from(top.sub_attributes))
+            if leaf is not None:
+                path += f".{leaf.name}"
+                value = _patch_value(leaf)
+            else:
+                value = _patch_value(top, element=True)
+            operation["path"] = path
+            if op != "remove":
+                operation["value"] = draw(value)
+            return operation
+        operation["path"] = draw(st.sampled_from([text, text.upper()]))
+        if op != "remove":
+            operation["value"] = (
+                draw(st.none() | _patch_value(target))
+                if op == "replace"
+                else (draw(_patch_value(target)))
+            )
+        return operation
+
+    return one()
 
 
 # ----------------------------------------------------------------------------- resources
@@ -50,7 +180,7 @@ def _value_strategy(kind: str) -> Any:
         return st.floats(allow_nan=False, allow_infinity=False)
     if kind == "dateTime":
         zones = st.sampled_from(
-            [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+            [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
         )
         return st.datetimes(timezones=zones)
     if kind == "json":

@@ -136,8 +136,11 @@ def _fold(text: str) -> str:
 
 
 def _is_empty(value: Any) -> bool:
-    """Unassigned in the sense of RFC 7643 §2.5: null, "", [], or a complex value of empties."""
-    if value is None or value == "" or value == []:
+    """Unassigned (RFC 7643 §2.5): null, [], or a complex value with every sub-attribute unassigned.
+
+    An empty string is a value: the codec keeps it, so PATCH does too.
+    """
+    if value is None or value == []:
         return True
     if attrs.has(type(value)):
         return all(_is_empty(getattr(value, f.name)) for f in attrs.fields(type(value)))
@@ -228,6 +231,7 @@ class _Patcher:
         self.touched: dict[str, AttributeRef] = {}
         self.schemas_touched = False
         self.where: str | None = None  # the JSON path of the current operation's ``path``
+        self.here = "$"  # the JSON path of the current operation's ``value``
 
     # ------------------------------------------------------------ containers
 
@@ -256,6 +260,9 @@ class _Patcher:
 
     def write(self, ref: AttributeRef, value: Any) -> None:
         """Set a top-level attribute on the draft, making its container owned."""
+        if ref.common and ref.attribute.name == "schemas":
+            self._write_schemas(value)
+            return
         if self._is_base(ref):
             container = self.draft
         else:
@@ -275,6 +282,47 @@ class _Patcher:
             extensions[urn] = container
         setattr(container, _pn(ref.attribute), value)
         self.touched[self._name(ref)] = ref
+
+    def _write_schemas(self, value: list[str]) -> None:
+        """``schemas`` written by an operation (RFC 7644 §3.5.2: later operations see it).
+
+        Each URN is one the resource type declares (matched in any case; an unknown one
+        is dropped under ``unknown_schemas``, else ``invalidValue``); the base schema
+        stays; an extension whose URN is no longer listed is removed with its values, as
+        ``del resource[Extension]`` does.
+        """
+        declared = {self.base: self.resource_type.schema, **self.extension_urns}
+        schemas: list[str] = []
+        for urn in value:
+            known = declared.get(urn.casefold())
+            if known is None:
+                if self.policy.unknown_schemas:
+                    continue
+                raise InvalidValue(
+                    f"'{urn}' is not a schema of {self.resource_type.name}.", location=self.here
+                )
+            if known not in schemas:
+                schemas.append(known)
+        if self.resource_type.schema not in schemas:
+            raise InvalidValue(
+                f"'schemas' must contain '{self.resource_type.schema}' (RFC 7643 §3).",
+                location=self.here,
+            )
+        extensions = self.draft.extensions
+        dropped = [urn for urn in extensions if urn not in schemas]
+        if dropped:
+            extensions = {u: e for u, e in extensions.items() if u in schemas}
+            self.owned.add(id(extensions))
+            self.draft.extensions = extensions
+            for urn in dropped:
+                for attribute in self.registry.schema(urn).attributes:
+                    ref = AttributeRef(self.registry.schema(urn), (attribute,))
+                    self.touched[self._name(ref)] = ref
+        self.owned.add(id(schemas))
+        self.draft.schemas = schemas
+        self.schemas_touched = True
+        name = "schemas"
+        self.touched.pop(name, None)
 
     def _add_schema(self, urn: str) -> None:
         schemas = self.draft.schemas
@@ -438,6 +486,7 @@ class _Patcher:
     def apply(self, operation: Operation) -> None:
         location = f"{operation.location}.value"
         self.where = None if operation.path is None else f"{operation.location}.path"
+        self.here = location
         if operation.op == "remove":
             if operation.path is None:
                 raise NoTarget(
@@ -636,7 +685,7 @@ class _Patcher:
                 return
             value = list(value)
             self.owned.add(id(value))
-            self._fix_primary(attribute, value, [], location)
+            self._fix_primary(attribute, value, list(range(len(value))), location)
             self.write(ref, value)
             return
         self._check_required(attribute, value, location)
@@ -711,6 +760,12 @@ class _Patcher:
         self, target: _Target, indexes: list[int], sub: Attribute, value: Any, location: str
     ) -> None:
         ref, attribute = target.ref, target.attribute
+        if value is True and len(indexes) > 1 and sub.name.casefold() == "primary":
+            raise InvalidValue(
+                f"'{target.text}' would make {len(indexes)} values primary; "
+                "at most one may be (RFC 7643 §2.4).",
+                location=location,
+            )
         old = self.read(ref)
         new = list(old)
         changed = []
@@ -729,13 +784,8 @@ class _Patcher:
         kept = [e for e in new if not _is_empty(e)]
         self.owned.add(id(kept))
         if sub.name.casefold() == "primary" and value is True:
-            self._fix_primary(attribute, kept, [kept.index(new[changed[-1]])], location)
-            if len(changed) > 1:
-                raise InvalidValue(
-                    f"'{target.text}' would make {len(changed)} values primary; "
-                    "at most one may be (RFC 7643 §2.4).",
-                    location=location,
-                )
+            winner = next(i for i, e in enumerate(kept) if e is new[changed[0]])
+            self._fix_primary(attribute, kept, [winner], location)
         self._check_required(attribute, kept, location)
         self.write(ref, kept)
 
