@@ -28,7 +28,6 @@ from lark import Lark, Token, Transformer, v_args
 from lark.common import LexerConf
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer, LexerState
-from lark.utils import TextSlice
 
 from scimcore.errors import InvalidFilter, InvalidPath, ScimError
 from scimcore.filter._ast import (
@@ -297,7 +296,7 @@ def _build(lexer: type[Lexer] | str) -> Lark:
         parser="lalr",
         lexer=lexer,
         transformer=_Builder(),
-        start=["filter", "path"],
+        start=["filter", "path", "filter_text", "path_text"],
         maybe_placeholders=True,
     )
 
@@ -347,7 +346,7 @@ _EXPECTED = {
     "BAREWORD": "a value",
     "SQ_STRING": "a value",
     "LSQB": "'['",
-    "SUBATTR": "'.'",
+    "SUBATTR": "a sub-attribute ('.name')",
     "_AND": "'and'",
     "_OR": "'or'",
     "RPAR": "')'",
@@ -363,6 +362,8 @@ _NEXT = {"OP": "a space and a value", "ATTRPATH": "a space and an operator"}
 
 
 def _expected(names: set[str]) -> str:
+    if len(names) > 1:
+        names = names - {"_SP"}  # spaces are allowed in many places; name what matters
     words = list(dict.fromkeys(_EXPECTED[n] for n in _EXPECTED if n in names))
     if len(words) == 1:
         return words[0]
@@ -389,11 +390,16 @@ def _syntax_error(exc: UnexpectedInput, text: str, what: str, cls: type[ScimErro
     else:
         assert isinstance(exc, UnexpectedToken)
         token = exc.token
-        expected = set(exc.expected)
+        expected = set(exc.accepts or exc.expected)
         stack = exc.state.value_stack if exc.state is not None else []
         last = stack[-1] if stack and isinstance(stack[-1], Token) else None
         if token.type == "$END":
             found, start = None, len(text)
+            if last is not None and last.type in ("_AND", "_OR"):
+                keyword = last.strip(" ")
+                begin = (last.start_pos or 0) + len(last) - len(last.lstrip(" "))
+                detail = f"'{keyword}' needs a filter on each side."
+                return cls(detail, source=text, span=(begin, begin + len(keyword)))
         else:
             found = str(token).strip(" ") or str(token)
             start = (token.start_pos or 0) + len(token) - len(token.lstrip(" "))
@@ -468,7 +474,7 @@ def _parse(
         except (_NoMatch, UnexpectedInput):
             pass
         try:
-            return _checking_parser().parse(TextSlice(text, begin, end), start=start)
+            return _checking_parser().parse(text, start=f"{start}_text")
         except UnexpectedInput as exc:
             raise _syntax_error(exc, text, what, cls) from None
     finally:
