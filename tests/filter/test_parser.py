@@ -244,7 +244,7 @@ class TestAcceptance:
 
     @pytest.mark.parametrize("text", ["", "   "])
     def test_T014_empty(self, text: str) -> None:
-        with pytest.raises(InvalidFilter, match=r"^The filter is empty\.$"):
+        with pytest.raises(InvalidFilter, match=r"^The filter is empty\."):
             parse_filter(text)
 
     def test_T015_unbalanced_and_trailing_garbage(self) -> None:
