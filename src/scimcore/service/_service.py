@@ -521,7 +521,7 @@ class ScimService:
         resource.id = None
         self._strip_computed(resource)
         created = yield from _call("create", resource)
-        yield from self._fill_groups(ctx, [created])
+        # A resource created just now has an id no group can list yet.
         return created
 
     def _get_current(
