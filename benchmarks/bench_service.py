@@ -1,10 +1,11 @@
 """Service over HTTP on loopback: scimcore (SQLite) vs scim2-server 0.8.3, 5,000 users.
 
 Both servers run as separate processes under the same uvicorn (one worker;
-httptools and uvloop when installed, as ``uvicorn[standard]`` gives), each holding the same 5,000 users created over HTTP:
-scimcore with its default store (``SQLiteStore``), scim2-server with its
-``AsyncInMemoryStorage``. The client sends one request per call over a
-persistent keep-alive connection (http.client). Targets from issue 7: GET by
+httptools and uvloop when installed, as ``uvicorn[standard]`` gives), each
+holding the same 5,000 users created over HTTP: scimcore with its default
+store (``SQLiteStore``), scim2-server with its ``AsyncInMemoryStorage``.
+The client sends one request per call over a persistent keep-alive
+connection (http.client). Targets from issue 7: GET by
 id ≥3×, a filter on a non-indexed attribute (``title``) ≥20×, create ≥3×.
 
     python benchmarks/run.py service
