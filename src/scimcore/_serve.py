@@ -1,6 +1,7 @@
 """``scimcore serve``: a SCIM 2.0 server on uvicorn (the ``server`` extra).
 
-SCIM 2.0 is served under ``/scim/v2`` from a SQLite file by default. With no
+SCIM 2.0 is served under ``/scim/v2`` and SCIM 1.1 under ``/scim/v1``, from one
+store: a SQLite file by default. With no
 ``--token`` the server makes one, prints it once and requires it. Each request
 is logged on one line: method, path, status and time taken.
 """
@@ -21,6 +22,7 @@ __all__ = ["add_parser", "build_app", "logged", "make_store"]
 log = logging.getLogger("scimcore.serve")
 
 PREFIX = "/scim/v2"
+PREFIX_V1 = "/scim/v1"
 _POLICIES = {
     "interop": Policy.interop,
     "strict": Policy.strict,
@@ -103,12 +105,22 @@ def logged(app: Any) -> Any:
 
 
 def build_app(store: Any, tokens: list[str], policy: Policy) -> Any:
-    """The logged ASGI app serving SCIM 2.0 under ``/scim/v2``."""
+    """The logged ASGI app serving SCIM 2.0 under ``/scim/v2`` and SCIM 1.1 under ``/scim/v1``."""
     from scimcore.asgi import create_app
-    from scimcore.service import ScimService
+    from scimcore.service import ScimService, ScimV1Service
 
     service = ScimService(store, tokens=tokens, policy=policy)
-    return logged(create_app(service, prefix=PREFIX))
+    v2_app = create_app(service, prefix=PREFIX)
+    v1_app = create_app(ScimV1Service(service), prefix=PREFIX_V1)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if path == PREFIX_V1 or path.startswith(PREFIX_V1 + "/"):
+            await v1_app(scope, receive, send)
+        else:
+            await v2_app(scope, receive, send)
+
+    return logged(app)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         f"scimcore: SCIM 2.0 at http://{args.host}:{args.port}{PREFIX} (store: {where})",
         flush=True,
     )
+    print(f"scimcore: SCIM 1.1 at http://{args.host}:{args.port}{PREFIX_V1}", flush=True)
     try:
         uvicorn.run(
             build_app(store, tokens, _POLICIES[args.policy]()),

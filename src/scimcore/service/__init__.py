@@ -22,6 +22,7 @@ from scimcore.service._service import (
     StoreCall,
     UnsupportedMediaType,
 )
+from scimcore.service._v1 import ScimV1Service
 
 __all__ = [
     "BULK_REQUEST_SCHEMA",
@@ -38,6 +39,7 @@ __all__ = [
     "Response",
     "Route",
     "ScimService",
+    "ScimV1Service",
     "StoreCall",
     "UnsupportedMediaType",
     "route",

@@ -1,0 +1,347 @@
+"""SCIM 1.1 in front of a SCIM 2.0 service: ``ScimV1Service(service).handle(request)``.
+
+Theory of operation
+-------------------
+
+SCIM 1.1 is served by *translation*, so that both versions share everything
+but the wire: the same store, models, filter evaluator, PATCH engine, hooks,
+tokens and policy. A 1.1 request is rewritten into the 2.0 request that means
+the same thing and run through the 2.0 service's own pipeline (its generator,
+:meth:`ScimService._respond`, so store calls are still driven by
+:meth:`~ScimService.handle` or :meth:`~ScimService.handle_async`); its 2.0
+response is then rewritten into 1.1.
+
+Request side:
+
+- the path: an optional ``/v1`` segment and a ``.json`` suffix are dropped;
+  ``X-HTTP-Method-Override`` on a POST names the method (Protocol 1.1 §3.2);
+- bodies of POST and PUT: :func:`scimcore.codecs.v1.resource_to_v2`;
+- PATCH bodies (partial resources): the current resource is read, then
+  :func:`scimcore.codecs.v1.decode_patch` gives the 2.0 ``PatchOp``;
+- query: ``filter`` in the 1.1 dialect (:func:`~scimcore.codecs.v1.decode_filter`,
+  written back as canonical 2.0 text), ``sortBy`` and ``attributes`` names
+  mapped, ``sortOrder``/``startIndex`` kept, a ``count`` below 1 dropped (1.1
+  does not define it; the page size is then the server's), parameters 1.1
+  does not have (``excludedAttributes``, ``cursor``) ignored as 1.1 says.
+
+Response side: resources and list responses through
+:func:`~scimcore.codecs.v1.resource_to_v1`, errors in the ``Errors``
+envelope, a successful DELETE as ``200 OK`` (1.1) rather than ``204``,
+``Content-Type: application/json``. Discovery is answered from the service's
+own configuration and schemas: ``/ServiceProviderConfigs`` and
+``/Schemas[/Users]``. ``/Bulk`` is not offered over 1.1 (501).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from scimcore.codecs import v2
+from scimcore.codecs.v1 import (
+    CORE_SCHEMA,
+    decode_filter,
+    decode_patch,
+    encode_error,
+    encode_schema,
+    encode_service_provider_config,
+    name_to_v2,
+    resource_to_v1,
+    resource_to_v2,
+    urn_to_v1,
+)
+from scimcore.errors import (
+    InternalServerError,
+    InvalidVersion,
+    MethodNotAllowed,
+    NotFound,
+    NotImplementedByServer,
+    ScimError,
+    Unauthorized,
+)
+from scimcore.schema import ResourceType, Schema
+from scimcore.service._http import Request, Response
+from scimcore.service._params import parse_query
+from scimcore.service._service import Gen, ScimService, StoreCall
+
+__all__ = ["V1_MEDIA_TYPE", "ScimV1Service"]
+
+V1_MEDIA_TYPE = "application/json"
+
+log = logging.getLogger("scimcore.service")
+
+_DROPPED_HEADERS = frozenset({"content-type", "content-length"})
+
+
+def _dumps(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class ScimV1Service(ScimService):
+    """A SCIM 1.1 service provider over a SCIM 2.0 :class:`ScimService`.
+
+    It shares the 2.0 service's store, resource types, policy, tokens and
+    hooks (its configuration is read when it is made), so a user created over
+    1.1 is the user read over 2.0. Mount it beside the 2.0 service, under
+    ``/scim/v1``, with :func:`scimcore.asgi.create_app` or
+    :func:`scimcore.wsgi.create_app`.
+
+    >>> from scimcore.stores import MemoryStore
+    >>> service = ScimService(MemoryStore())
+    >>> v1 = ScimV1Service(service)
+    >>> created = v1.handle(Request("POST", "/Users", body=b'{"schemas": '
+    ...     b'["urn:scim:schemas:core:1.0"], "userName": "bjensen"}'))
+    >>> created.status, created.json()["schemas"]
+    (201, ['urn:scim:schemas:core:1.0'])
+    >>> user_id = created.json()["id"]
+    >>> service.handle(Request("GET", f"/Users/{user_id}")).json()["userName"]
+    'bjensen'
+    >>> v1.handle(Request("GET", "/Users/nope")).json()
+    {'Errors': [{'description': "User 'nope' not found.", 'code': '404'}]}
+    """
+
+    def __init__(self, service: ScimService, *, base_url: str | None = None) -> None:
+        # The same configuration and the same store object: the store is the only state.
+        self.__dict__.update(vars(service))
+        self.v2 = service
+        self.base_url = base_url
+
+    def _relocate(self, request: Request, text: str) -> str:
+        """A URL the 2.0 service built from its own ``base_url``, moved under the 1.1 base."""
+        v2_base = (self.v2.base_url or "").rstrip("/")
+        if v2_base and text.startswith(v2_base + "/"):
+            return self._base(request) + text[len(v2_base) :]
+        return text
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def _respond(self, request: Request) -> Gen[Response]:
+        try:
+            return (yield from self._dispatch_v1(request))
+        except ScimError as error:
+            return self._error(error, request)
+        except Exception:
+            log.exception("scimcore: unexpected error serving %s %s", request.method, request.path)
+            return self._error(InternalServerError(), request)
+
+    def _error(
+        self, error: ScimError, request: Request, headers: Iterable[tuple[str, str]] = ()
+    ) -> Response:
+        """The 1.1 ``Errors`` response for an error."""
+        extra = list(headers)
+        if isinstance(error, Unauthorized):
+            challenge = (
+                self.tokens.challenge(request) if self.tokens is not None else 'Bearer realm="SCIM"'
+            )
+            extra.append(("WWW-Authenticate", challenge))
+        if isinstance(error, _NotAllowed):
+            extra.append(("Allow", ", ".join(error.allowed)))
+        return Response(
+            error.status, (("Content-Type", V1_MEDIA_TYPE), *extra), _dumps(encode_error(error))
+        )
+
+    def _dispatch_v1(self, request: Request) -> Gen[Response]:
+        method = request.method
+        override = request.header("x-http-method-override")
+        if method == "POST" and override and override.strip().upper() in ("PUT", "PATCH", "DELETE"):
+            method = override.strip().upper()
+        segments = [s for s in request.path.split("/") if s]
+        if segments and segments[0].casefold() not in self._by_endpoint:
+            head = segments[0].casefold()
+            if head == "v1":
+                segments = segments[1:]
+            elif head[:1] == "v" and head[1:].isdigit():
+                raise InvalidVersion(f"This is the SCIM 1.1 endpoint; {segments[0]!r} is not v1.")
+        if segments:
+            last = segments[-1]
+            if last.casefold().endswith(".json"):
+                segments[-1] = last[: -len(".json")]
+            elif last.casefold().endswith(".xml"):
+                raise NotImplementedByServer("This service provider speaks JSON only.")
+        head = segments[0].casefold() if segments else ""
+        if head in ("serviceproviderconfigs", "serviceproviderconfig") and len(segments) == 1:
+            self._allow(method, ("GET",), request)
+            return (yield from self._config(request))
+        if head == "schemas" and len(segments) <= 2:
+            self._allow(method, ("GET",), request)
+            return (yield from self._schemas(request, segments[1] if len(segments) == 2 else None))
+        if head == "bulk" and len(segments) == 1:
+            raise NotImplementedByServer("Bulk is not offered over SCIM 1.1; use SCIM 2.0.")
+        resource_type = self._by_endpoint.get(head)
+        if resource_type is None or len(segments) > 2:
+            raise NotFound(f"There is no endpoint at {request.path!r}.")
+        model = self._model(resource_type)
+        if len(segments) == 1:
+            self._allow(method, ("GET", "POST"), request)
+        else:
+            self._allow(method, ("GET", "PUT", "PATCH", "DELETE"), request)
+        return (yield from self._resource(request, method, model, segments))
+
+    def _allow(self, method: str, allowed: tuple[str, ...], request: Request) -> None:
+        if method not in allowed:
+            raise _NotAllowed(f"{method} is not allowed on {request.path!r}.", allowed)
+
+    def _inner(self, request: Request, method: str, path: str, query: str, body: bytes) -> Request:
+        headers = {k: v for k, v in request.headers.items() if k not in ("x-http-method-override",)}
+        if body:
+            headers["content-type"] = "application/scim+json"
+        return Request(
+            method,
+            path,
+            query=query,
+            headers=headers,
+            body=body,
+            base_url=request.base_url,
+            principal=request.principal,
+        )
+
+    # ------------------------------------------------------------------ resources
+
+    def _query(self, query: str, model: type[Any]) -> str:
+        params = parse_query(query)
+        out: dict[str, str] = {}
+        text = params.get("filter")
+        if text is not None and text.strip():
+            out["filter"] = str(decode_filter(text, model, policy=self.policy))
+        if params.get("sortby"):
+            out["sortBy"] = name_to_v2(params["sortby"], model)
+        for name in ("sortOrder", "startIndex"):
+            if name.casefold() in params:
+                out[name] = params[name.casefold()]
+        count = params.get("count")
+        if count is not None:
+            text = count.strip()
+            if not (text.lstrip("+-").isdigit() and int(text) < 1):
+                out["count"] = count
+        if params.get("attributes"):
+            names = [n.strip() for n in params["attributes"].split(",") if n.strip()]
+            out["attributes"] = ",".join(name_to_v2(n, model) for n in names)
+        return urlencode(out)
+
+    def _resource(
+        self, request: Request, method: str, model: type[Any], segments: list[str]
+    ) -> Gen[Response]:
+        path = "/" + "/".join(segments)
+        query = self._query(request.query, model)
+        body = b""
+        if method in ("POST", "PUT"):
+            body = _dumps(resource_to_v2(self._body(request), model))
+        elif method == "PATCH":
+            data = self._body(request)
+            current = yield StoreCall("get", (model, segments[1]))
+            patch = decode_patch(data, model, current=current, policy=self.policy)
+            if patch.operations:
+                body = _dumps(v2.encode(patch))
+            else:
+                method = "GET"
+        inner = self._inner(request, method, path, query, body)
+        response = yield from self.v2._respond(inner)
+        return self._translate(request, response, model, deleted=method == "DELETE")
+
+    def _translate(
+        self, request: Request, response: Response, model: type[Any], *, deleted: bool
+    ) -> Response:
+        headers = tuple(
+            (k, self._relocate(request, v) if k.lower() == "location" else v)
+            for k, v in response.headers
+            if k.lower() not in _DROPPED_HEADERS
+        )
+        if response.status >= 400:
+            document = response.json() if response.body else {"status": str(response.status)}
+            return Response(
+                response.status,
+                (("Content-Type", V1_MEDIA_TYPE), *headers),
+                _dumps(encode_error(document)),
+            )
+        if deleted and response.status == 204:
+            return Response(200, headers)
+        if not response.body:
+            return Response(response.status, headers)
+        document = response.json()
+        if isinstance(document, dict) and "Resources" in document:
+            document = self._list_v1(document, model)
+            for item in document["Resources"]:
+                self._relocate_meta(request, item)
+        elif isinstance(document, dict):
+            document = resource_to_v1(document, model)
+            self._relocate_meta(request, document)
+        return Response(
+            response.status, (("Content-Type", V1_MEDIA_TYPE), *headers), _dumps(document)
+        )
+
+    def _relocate_meta(self, request: Request, document: Any) -> None:
+        meta = document.get("meta") if isinstance(document, dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get("location"), str):
+            meta["location"] = self._relocate(request, meta["location"])
+
+    @staticmethod
+    def _list_v1(document: dict[str, Any], model: type[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"schemas": [CORE_SCHEMA]}
+        for name in ("totalResults", "itemsPerPage", "startIndex"):
+            if name in document:
+                out[name] = document[name]
+        out["Resources"] = [resource_to_v1(r, model) for r in document["Resources"]]
+        return out
+
+    # ------------------------------------------------------------------ discovery
+
+    def _config(self, request: Request) -> Gen[Response]:
+        inner = self._inner(request, "GET", "/ServiceProviderConfig", "", b"")
+        response = yield from self.v2._respond(inner)
+        if response.status != 200:
+            return self._translate(request, response, self.models[0], deleted=False)
+        document = encode_service_provider_config(self.service_provider_config())
+        document["meta"] = {"location": f"{self._base(request)}/ServiceProviderConfigs"}
+        return Response(200, (("Content-Type", V1_MEDIA_TYPE),), _dumps(document))
+
+    def _schema_documents(self, request: Request) -> list[dict[str, Any]]:
+        schemas: dict[str, Schema] = {s.id: s for s in self.schemas()}
+        documents = []
+        for model in self.models:
+            resource_type: ResourceType = model.__scim_resource_type__
+            document = encode_schema(resource_type, schemas)
+            document["meta"] = {
+                "location": f"{self._base(request)}/Schemas{resource_type.endpoint}"
+            }
+            documents.append(document)
+        return documents
+
+    def _schemas(self, request: Request, name: str | None) -> Gen[Response]:
+        inner = self._inner(request, "GET", "/Schemas", "", b"")
+        response = yield from self.v2._respond(inner)
+        if response.status != 200:
+            return self._translate(request, response, self.models[0], deleted=False)
+        documents = self._schema_documents(request)
+        if name is None:
+            listed = {
+                "schemas": [CORE_SCHEMA],
+                "totalResults": len(documents),
+                "itemsPerPage": len(documents),
+                "startIndex": 1,
+                "Resources": documents,
+            }
+            return Response(200, (("Content-Type", V1_MEDIA_TYPE),), _dumps(listed))
+        wanted = name.casefold()
+        for model, document in zip(self.models, documents, strict=True):
+            resource_type = model.__scim_resource_type__
+            names = {
+                resource_type.name,
+                resource_type.endpoint.strip("/"),
+                resource_type.schema,
+                urn_to_v1(resource_type.schema) + ":" + resource_type.name,
+                str(document["id"]),
+            }
+            if wanted in {n.casefold() for n in names}:
+                return Response(200, (("Content-Type", V1_MEDIA_TYPE),), _dumps(document))
+        raise NotFound(f"There is no schema {name!r}.")
+
+
+class _NotAllowed(MethodNotAllowed):
+    """405 with the methods the path allows (for the ``Allow`` header)."""
+
+    def __init__(self, detail: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(detail)
+        self.allowed = allowed
