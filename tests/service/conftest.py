@@ -136,6 +136,22 @@ def serve() -> Iterator[Callable[..., Client]]:
         server.__exit__(None, None, None)
 
 
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], int]]:
+    """Serve any ASGI app over real HTTP; returns its port."""
+    servers: list[LiveServer] = []
+
+    def start(app: Any) -> int:
+        server = LiveServer(app)
+        port = server.__enter__()
+        servers.append(server)
+        return port
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     """One server per test module: SQLite store, bearer token ``TOKEN``."""
