@@ -17,6 +17,7 @@ __all__: list[str] = ["patch_requests"]
 def _hypothesis_setup_hook() -> None:
     """Called by Hypothesis when it loads (its ``hypothesis`` entry point)."""
     _register_filter_types()
+    _register_resource_types()
 
 
 # ----------------------------------------------------------------------------- PATCH requests
@@ -159,7 +160,7 @@ __all__ += ["resources"]
 def _text() -> Any:
     from hypothesis import strategies as st
 
-    return st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+    return st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 
 
 def _value_strategy(kind: str) -> Any:
@@ -187,8 +188,7 @@ def _value_strategy(kind: str) -> Any:
         leaves = st.none() | st.booleans() | st.integers(-100, 100) | _text()
         return st.recursive(
             leaves,
-            lambda inner: st.lists(inner, max_size=3)
-            | st.dictionaries(_text(), inner, max_size=3),
+            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text(), inner, max_size=3),
             max_leaves=6,
         )
     raise ValueError(f"no strategy for {kind!r}")
@@ -243,6 +243,25 @@ def resources(model: type) -> Any:
     >>> round_trip()
     """
     return _model_strategy(model)
+
+
+def _deferred(model: type) -> Any:
+    from hypothesis import strategies as st
+
+    return st.deferred(lambda: resources(model))
+
+
+def _register_resource_types() -> None:
+    """Make ``st.from_type`` draw every built-in model class (called by the Hypothesis hook)."""
+    from hypothesis import strategies as st
+
+    import scimcore.models as models
+
+    abstract = {models.Complex, models.Extension, models.Resource, models.Message}
+    for name in models.__all__:
+        cls = getattr(models, name)
+        if isinstance(cls, type) and issubclass(cls, models.ScimModel) and cls not in abstract:
+            st.register_type_strategy(cls, _deferred(cls))
 
 
 # ----------------------------------------------------------------------------- filters and paths
