@@ -214,7 +214,6 @@ def test_entra_e7_add_to_empty_list_creates() -> None:
     assert encode(patched)["addresses"] == [{"formatted": "1111 Street Rd", "type": "work"}]
 
 
-@pytest.mark.xfail(reason="the filter evaluator (string_booleans) is not in yet", strict=True)
 def test_entra_e8_quoted_boolean_inside_value_path_filter() -> None:
     """E8: roles[primary eq "True"].display (pingidentity/scim2#239)."""
     from scimcore.models import Role

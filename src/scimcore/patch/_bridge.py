@@ -15,7 +15,7 @@ from typing import Any
 
 from scimcore.codecs.v2 import _values as values
 from scimcore.codecs.v2._codegen import Context, decoder
-from scimcore.filter import Filter, PatchPath, _parser
+from scimcore.filter import Filter, PatchPath, _parser, compile_value_filter
 from scimcore.models._base import complex_children
 from scimcore.policy import Policy
 from scimcore.schema import Attribute, AttributeRef, AttributeType
@@ -160,50 +160,21 @@ def decode_sub_value(
         ) from None
 
 
+_MATCHERS: dict[tuple[str, str, Filter, Policy], Callable[[Any], bool]] = {}
+
+
 def element_matcher(
     model: type, ref: AttributeRef, node: Filter, policy: Policy
 ) -> Callable[[Any], bool]:
-    """A predicate over one value of ``ref``'s attribute: the filter module's evaluator."""
-    return _temporary_matcher(ref.attribute, node)
+    """A predicate over one value of ``ref``'s attribute: the filter module's evaluator.
 
-
-def _temporary_matcher(attribute: Attribute, node: Any) -> Callable[[Any], bool]:  # TEMP
-    from scimcore.filter import And, Compare, Not, Or, Present
-
-    def get(el: Any, name: str) -> Any:
-        if not attribute.is_complex:
-            return el
-        sub = attribute.sub_attribute(name)
-        return None if sub is None else getattr(el, sub.python_name)
-
-    if isinstance(node, And):
-        fs = [_temporary_matcher(attribute, o) for o in node.operands]
-        return lambda el: all(f(el) for f in fs)
-    if isinstance(node, Or):
-        fs = [_temporary_matcher(attribute, o) for o in node.operands]
-        return lambda el: any(f(el) for f in fs)
-    if isinstance(node, Not):
-        f = _temporary_matcher(attribute, node.operand)
-        return lambda el: not f(el)
-    if isinstance(node, Present):
-        return lambda el: get(el, node.path.name) not in (None, "", [])
-    assert isinstance(node, Compare)
-
-    def cmp(el: Any) -> bool:
-        v = get(el, node.path.name)
-        w = node.value
-        if isinstance(v, str) and isinstance(w, str):
-            v, w = v.casefold(), w.casefold()
-        if node.op == "eq":
-            return bool(v == w)
-        if node.op == "ne":
-            return bool(v != w)
-        if node.op == "ew":
-            return isinstance(v, str) and v.endswith(w)
-        if node.op == "sw":
-            return isinstance(v, str) and v.startswith(w)
-        if node.op == "co":
-            return isinstance(v, str) and w in v
-        return False
-
-    return cmp
+    Compiled once per (attribute, filter, policy).
+    """
+    key = (ref.schema.id, ref.attribute.name, node, policy)
+    found = _MATCHERS.get(key)
+    if found is None:
+        if len(_MATCHERS) > 4096:
+            _MATCHERS.clear()
+        found = compile_value_filter(node, ref.attribute, policy=policy)
+        _MATCHERS[key] = found
+    return found
