@@ -248,8 +248,10 @@ def value_to_v2(value: Any, schema_id: str, attribute: Attribute) -> Any:
     """
     if not attribute.is_complex:
         return value
+    shorthand = attribute.sub_attribute("value") is not None
+    if attribute.multi_valued and shorthand and isinstance(value, str | int | float | bool):
+        return [{"value": value}]
     if attribute.multi_valued and isinstance(value, list):
-        shorthand = attribute.sub_attribute("value") is not None
         return [
             {"value": item}
             if shorthand and not isinstance(item, Mapping | list) and item is not None
