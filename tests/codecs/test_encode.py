@@ -77,6 +77,15 @@ def test_excluded_attributes(bjensen: User) -> None:  # T061
     assert "password" not in out
 
 
+def test_query_text_form(bjensen: User) -> None:
+    assert encode(bjensen, attributes="userName, emails.value") == encode(
+        bjensen, attributes=["userName", "emails.value"]
+    )
+    assert encode(bjensen, excluded_attributes="emails,meta") == encode(
+        bjensen, excluded_attributes=["emails", "meta"]
+    )
+
+
 def test_unknown_names_ignored(bjensen: User) -> None:
     assert encode(bjensen, excluded_attributes=["members", "nope.x"]) == encode(bjensen)
 

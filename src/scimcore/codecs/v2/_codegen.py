@@ -408,9 +408,11 @@ def _schemas_rule(
     return rule
 
 
-def _resource_item_decoder(models: tuple[type, ...], context: Context, policy: Policy) -> DecodeFn:
+def _resource_item_decoder(
+    models: tuple[type[Resource], ...], context: Context, policy: Policy
+) -> DecodeFn:
     """The decoder of a ListResponse item: the model its ``schemas`` names, or raw JSON."""
-    by_urn = {getattr(m, "__scim_schema__").id.casefold(): m for m in models}
+    by_urn = {m.__scim_schema__.id.casefold(): m for m in models}
 
     def decode_item(value: Any) -> Any:
         data = _mapping(value)

@@ -7,6 +7,8 @@ with the schema in hand:
 - ``returned: never`` ones (``password``) are never kept, even when asked for
   (unless the caller asked for the ``full`` stored form);
 - ``returned: request`` ones are kept only when ``attributes`` names them;
+- ``attributes`` and ``excludedAttributes`` may be given as lists or as the
+  comma-separated text of a URL query;
 - with ``attributes``, everything else is kept only when named, and naming a
   sub-attribute (``name.givenName``, ``emails.value``) keeps only that part of
   the complex value; with ``excludedAttributes``, the named attributes or
@@ -137,6 +139,10 @@ def project(
     {'schemas': ['urn:ietf:params:scim:schemas:core:2.0:User'], 'id': '1',
      'name': {'givenName': 'B'}}
     """
+    if isinstance(attributes, str):
+        attributes = [a for a in attributes.split(",") if a.strip()]
+    if isinstance(excluded_attributes, str):
+        excluded_attributes = [a for a in excluded_attributes.split(",") if a.strip()]
     if attributes is not None and excluded_attributes is not None:
         raise InvalidValue("'attributes' and 'excludedAttributes' are mutually exclusive.")
     cls = type(resource)
