@@ -14,6 +14,14 @@ filters with the evaluator. ``SQLiteStore`` runs filters and sorts in SQL
 
 from scimcore.stores._common import DEFAULT_LOOKUPS
 from scimcore.stores._memory import MemoryStore
+from scimcore.stores._postgres import AsyncPostgresStore, PostgresStore  # psycopg: on first use
 from scimcore.stores._sqlite import SCHEMA_VERSION, SQLiteStore
 
-__all__ = ["DEFAULT_LOOKUPS", "SCHEMA_VERSION", "MemoryStore", "SQLiteStore"]
+__all__ = [
+    "DEFAULT_LOOKUPS",
+    "SCHEMA_VERSION",
+    "AsyncPostgresStore",
+    "MemoryStore",
+    "PostgresStore",
+    "SQLiteStore",
+]

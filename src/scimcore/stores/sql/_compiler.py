@@ -154,6 +154,8 @@ class FilterCompiler:
         self.resource_type = resource_type
         self.registry = registry
         self.dialect: Dialect = dialect if dialect is not None else SQLiteDialect()
+        #: "false" in this database (a dialect may name it: PostgreSQL refuses ``0``).
+        self.false: str = getattr(self.dialect, "false", FALSE)
         self.policy = policy if policy is not None else Policy()
         self.lookups = frozenset(lookups)
         self.lookup_table = lookup_table
@@ -203,7 +205,7 @@ class FilterCompiler:
             return f"(NOT {self._node(node.operand, p, element)})"
         if isinstance(node, Present):
             target = self._target(node.path, p, element)
-            return FALSE if target is None else self._present(target, p)
+            return self.false if target is None else self._present(target, p)
         if isinstance(node, Compare):
             return self._compare(node, p, element)
         if isinstance(node, ValuePath):
@@ -365,7 +367,7 @@ class FilterCompiler:
         op = node.op
         target = self._target(node.path, p, element)
         if target is None:
-            return FALSE
+            return self.false
         if target.attribute.is_complex:
             target = self._redirect(node.path, target, p)
         attribute = target.attribute
@@ -378,7 +380,7 @@ class FilterCompiler:
                 return f"(NOT {self._present(target, p)})"
             if op == "ne":
                 return self._present(target, p)
-            return FALSE
+            return self.false
         comparable = self._coerce(node.path, attribute, op, node.value)
         equal_op = "eq" if op == "ne" else op
         key = lookup_key(self.resource_type, target.keys)
@@ -397,7 +399,7 @@ class FilterCompiler:
     def _value_path(self, node: ValuePath, p: _Params) -> str:
         target = self._target(node.path, p, None)
         if target is None:
-            return FALSE
+            return self.false
         attribute = target.attribute
         if not attribute.is_complex and not attribute.multi_valued:
             raise InvalidFilter(f"'{node.path}' has no values to filter with '[…]'.")

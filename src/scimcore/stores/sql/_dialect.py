@@ -9,6 +9,9 @@ SQL expressions (columns or placeholders), so values stay bound parameters.
 (integer, decimal), ``"boolean"`` or ``"json"`` (an object or array). SQLite's
 ``json_extract`` returns native SQL values for all of them; a PostgreSQL
 dialect casts ``jsonb`` (``(doc #>> path)::numeric``, ``::boolean``).
+
+A dialect may also set ``false``, the constant false (default ``0``; PostgreSQL
+wants ``false``).
 """
 
 from __future__ import annotations
