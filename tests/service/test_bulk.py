@@ -155,6 +155,34 @@ def test_T139_put_patch_delete_and_references_in_patch_paths(http: Any) -> None:
     assert "members" not in group
 
 
+def test_bulk_id_references_inside_patch_values(http: Any) -> None:
+    t = tag()
+    group = {
+        "method": "POST",
+        "path": "/Groups",
+        "bulkId": "g",
+        "data": {"schemas": [GROUP], "displayName": f"Later {t}"},
+    }
+    add = {
+        "method": "PATCH",
+        "path": "/Groups/bulkId:g",
+        "data": {
+            "schemas": [PATCH_OP],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": "bulkId:u"}]}],
+        },
+    }
+    reply = bulk(http, add, group, new_user(f"late-{t}", "u"))
+    ops = reply.json["Operations"]
+    assert [(op.get("bulkId"), op["status"]) for op in ops] == [
+        ("g", "201"),
+        ("u", "201"),
+        (None, "200"),
+    ]
+    user_id = ops[1]["location"].rsplit("/", 1)[1]
+    members = http.get(ops[0]["location"].removeprefix(http.base)).json["members"]
+    assert [m["value"] for m in members] == [user_id]
+
+
 def test_T140_a_failing_operation_and_the_others(http: Any) -> None:
     t = tag()
     reply = bulk(http, new_user(f"dup-{t}", "one"), new_user(f"DUP-{t}", "two"))
