@@ -177,3 +177,43 @@ def test_format_datetime(value: datetime, text: str) -> None:
 def test_never_writes_null() -> None:
     out: Any = encode(User(user_name="u", name=None, emails=[]))
     assert out == {"schemas": [U], "userName": "u"}
+
+
+def test_sub_attribute_returned() -> None:
+    schema = Schema(
+        "urn:example:schemas:Key",
+        "Key",
+        attributes=[
+            Attribute(
+                "pair",
+                "complex",
+                sub_attributes=[
+                    Attribute("public"),
+                    Attribute("private", returned="never"),
+                    Attribute("fingerprint", returned="request"),
+                    Attribute("kid", returned="always"),
+                ],
+            ),
+            Attribute("label"),
+        ],
+    )
+    model = make_model(
+        schema, resource_type=ResourceType(name="Key", endpoint="/Keys", schema=schema.id)
+    )
+    pair_type = model.__scim_children__["pair"]
+    key = model(
+        id="k", label="L", pair=pair_type(public="P", private="S", fingerprint="F", kid="K")
+    )
+    base = {"schemas": [schema.id], "id": "k"}
+    assert encode(key) == {**base, "pair": {"public": "P", "kid": "K"}, "label": "L"}
+    assert encode(key, attributes=["pair"]) == {**base, "pair": {"public": "P", "kid": "K"}}
+    assert encode(key, attributes=["pair.fingerprint", "pair.private"]) == {
+        **base,
+        "pair": {"fingerprint": "F", "kid": "K"},
+    }
+    assert encode(key, excluded_attributes=["pair.public"]) == {
+        **base,
+        "pair": {"kid": "K"},
+        "label": "L",
+    }
+    assert encode(key, excluded_attributes=["label"], full=True)["pair"]["private"] == "S"

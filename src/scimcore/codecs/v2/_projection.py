@@ -6,7 +6,8 @@ with the schema in hand:
 - ``returned: always`` attributes (``id``, ``schemas``) are always kept;
 - ``returned: never`` ones (``password``) are never kept, even when asked for
   (unless the caller asked for the ``full`` stored form);
-- ``returned: request`` ones are kept only when ``attributes`` names them;
+- ``returned: request`` ones are kept only when ``attributes`` names them
+  (a sub-attribute must be named itself: naming its parent is not enough);
 - ``attributes`` and ``excludedAttributes`` may be given as lists or as the
   comma-separated text of a URL query;
 - with ``attributes``, everything else is kept only when named, and naming a
@@ -62,28 +63,39 @@ def _select(cls: type[Resource], paths: Iterable[str]) -> _Selection:
     return selection
 
 
-def _keep_subs(value: Any, attribute: Attribute, subs: set[str] | None, *, keep: bool) -> Any:
-    """Keep (``keep``) or drop the named sub-attributes of a complex value or list."""
-    always = {s.name for s in attribute.sub_attributes if s.returned is ReturnedKind.ALWAYS}
+def _subs(
+    value: Any, attribute: Attribute, subs: set[str] | None, *, include: bool, full: bool
+) -> Any:
+    """A complex value (or list of them) with its sub-attributes projected.
+
+    ``subs`` are the sub-attributes named (``None``: the whole attribute was
+    named, or nothing was); ``include`` says whether they were named by
+    ``attributes`` (keep them) or by ``excludedAttributes`` (drop them).
+    """
+    if not attribute.sub_attributes:
+        return value
+    returned = {s.name: s.returned for s in attribute.sub_attributes}
+
+    def keep(name: str) -> bool:
+        kind = returned.get(name, ReturnedKind.DEFAULT)
+        if kind is ReturnedKind.ALWAYS:
+            return True
+        if kind is ReturnedKind.NEVER:
+            return full
+        if kind is ReturnedKind.REQUEST:
+            return include and subs is not None and name in subs
+        if include:
+            return subs is None or name in subs
+        return subs is None or name not in subs
 
     def one(item: Any) -> Any:
-        if not isinstance(item, dict) or subs is None:
+        if not isinstance(item, dict):
             return item
-        if keep:
-            return {k: v for k, v in item.items() if k in subs or k in always}
-        return {k: v for k, v in item.items() if k not in subs or k in always}
+        return {k: v for k, v in item.items() if keep(k)}
 
     if isinstance(value, list):
         return [one(item) for item in value]
     return one(value)
-
-
-def _hidden(attribute: Attribute, selection: _Selection, key: tuple[str, str], full: bool) -> bool:
-    if attribute.returned is ReturnedKind.NEVER:
-        return not full
-    if attribute.returned is ReturnedKind.REQUEST:
-        return key not in selection
-    return False
 
 
 def _project_object(
@@ -102,25 +114,20 @@ def _project_object(
         if attribute is None:
             continue
         key = (container, name)
-        if attribute.returned is ReturnedKind.ALWAYS:
-            out[name] = value
+        named = key in selection
+        subs = selection.get(key)
+        kind = attribute.returned
+        if kind is ReturnedKind.NEVER and not full:
             continue
-        if include and whole and attribute.returned is not ReturnedKind.NEVER:
-            out[name] = value
+        if kind is ReturnedKind.ALWAYS or (include and whole):
+            out[name] = _subs(value, attribute, subs, include=True, full=full)
+        elif include:
+            if named:
+                out[name] = _subs(value, attribute, subs, include=True, full=full)
+        elif kind is ReturnedKind.REQUEST or (named and subs is None):
             continue
-        if _hidden(attribute, selection if include else {}, key, full):
-            continue
-        if include:
-            if key not in selection:
-                continue
-            out[name] = _keep_subs(value, attribute, selection[key], keep=True)
         else:
-            if key in selection:
-                subs = selection[key]
-                if subs is None:
-                    continue
-                value = _keep_subs(value, attribute, subs, keep=False)
-            out[name] = value
+            out[name] = _subs(value, attribute, subs, include=False, full=full)
     return out
 
 
