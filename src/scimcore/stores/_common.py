@@ -138,6 +138,41 @@ def lookup_refs(model: type[Any], paths: Iterable[str]) -> dict[str, tuple[str, 
     return out
 
 
+def scalar_paths(model: type[Any]) -> dict[str, tuple[str, ...]]:
+    """Every singular simple attribute of a model, as lookup key → search-document keys.
+
+    In schema order: the base schema (a singular complex attribute's
+    sub-attributes in place), the common attributes, then each extension. A SQL
+    store keeps these values in plain columns, so that comparing or sorting
+    them needs no JSON.
+    """
+    resource_type = resource_type_of(model)
+    registry = registry_of(model)
+    out: dict[str, tuple[str, ...]] = {}
+    groups: list[tuple[tuple[str, ...], Iterable[Any]]] = []
+    base = registry.schema(resource_type.schema)
+    if base is not None:
+        groups.append(((), base.attributes))
+    groups.append(((), registry.common_attributes))
+    for urn in resource_type.extension_urns:
+        schema = registry.schema(urn)
+        if schema is not None:
+            groups.append(((urn.casefold(),), schema.attributes))
+    for prefix, attributes in groups:
+        for attribute in attributes:
+            if attribute.multi_valued:
+                continue
+            head = (*prefix, attribute.name.casefold())
+            if attribute.is_complex:
+                for sub in attribute.sub_attributes:
+                    if not sub.multi_valued and not sub.is_complex:
+                        keys = (*head, sub.name.casefold())
+                        out.setdefault(lookup_key(resource_type, keys), keys)
+            else:
+                out.setdefault(lookup_key(resource_type, head), head)
+    return out
+
+
 def python_sort_value(document: Mapping[str, Any], ref: AttributeRef, keys: tuple[str, ...]) -> Any:
     """The value a resource sorts by, read from its search document; ``None`` if none.
 

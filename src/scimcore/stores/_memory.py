@@ -182,6 +182,19 @@ class MemoryStore:
             self._rows[name][resource_id] = _Row(stored, document, next(self._seq))
             return copy.deepcopy(stored)
 
+    def create_many(self, resources: Iterable[R]) -> list[R]:
+        """Store many new resources: all of them, or none when one fails."""
+        with self._lock:
+            created: list[R] = []
+            try:
+                for resource in resources:
+                    created.append(self.create(resource))
+            except BaseException:
+                for done in created:
+                    self.delete(type(done), done.id)  # type: ignore[attr-defined]
+                raise
+            return created
+
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
         name = self._name(model)

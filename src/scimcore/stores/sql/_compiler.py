@@ -127,7 +127,9 @@ class FilterCompiler:
 
     ``lookups`` names the indexed lookups (:func:`lookup_key`) that hold, in the
     table ``lookup_table (rid, key, value)``, every comparable value of that
-    path: an ``eq`` on one of them becomes an index seek.
+    path: an ``eq`` on one of them becomes an index seek. ``columns`` maps the
+    lookup keys of singular simple attributes to SQL columns holding their
+    comparable value: those are read from the column, not from the JSON.
 
     >>> from scimcore.filter import AttrPath, Compare
     >>> from scimcore.schema import core_schemas, USER_RESOURCE_TYPE
@@ -148,6 +150,7 @@ class FilterCompiler:
         policy: Policy | None = None,
         lookups: Collection[str] = (),
         lookup_table: str = "scim_lookup",
+        columns: Mapping[str, str] | None = None,
         document: str = "r.sdoc",
         row: str = "r.rid",
     ) -> None:
@@ -159,6 +162,7 @@ class FilterCompiler:
         self.policy = policy if policy is not None else Policy()
         self.lookups = frozenset(lookups)
         self.lookup_table = lookup_table
+        self.columns = dict(columns or {})
         self.document = document
         self.row = row
 
@@ -180,6 +184,9 @@ class FilterCompiler:
         top, target = ref.chain[0], ref.chain[-1]
         d = self.dialect
         if not top.multi_valued:
+            column = self.columns.get(lookup_key(self.resource_type, keys))
+            if column is not None:
+                return column
             return d.extract(self.document, self._path(p, keys), kind_of(target))
         alias = p.alias()
         if len(ref.chain) == 1:
@@ -249,8 +256,14 @@ class FilterCompiler:
             return _Target(target, f"{alias}.value", elements, keys)
         if target.is_complex:
             return _Target(target, self.document, None, keys, self._path(p, keys))
-        value = d.extract(self.document, self._path(p, keys), kind_of(target))
-        return _Target(target, value, None, keys)
+        return _Target(target, self._scalar(keys, target, p), None, keys)
+
+    def _scalar(self, keys: tuple[str, ...], attribute: Attribute, p: _Params) -> str:
+        """A singular value: its column when it has one, else extracted from the JSON."""
+        column = self.columns.get(lookup_key(self.resource_type, keys))
+        if column is not None:
+            return column
+        return self.dialect.extract(self.document, self._path(p, keys), kind_of(attribute))
 
     def _element_target(self, path: AttrPath, p: _Params, element: _Element) -> _Target | None:
         owner = element.attribute
@@ -288,8 +301,8 @@ class FilterCompiler:
         if target.elements is not None:
             extracted = d.extract(target.value, self._path(p, keys), kind_of(value))
             return _Target(value, extracted, target.elements, (*target.keys, *keys))
-        extracted = d.extract(self.document, self._path(p, (*target.keys, *keys)), kind_of(value))
-        return _Target(value, extracted, None, (*target.keys, *keys))
+        full = (*target.keys, *keys)
+        return _Target(value, self._scalar(full, value, p), None, full)
 
     # -- pr --------------------------------------------------------------------------------
 
