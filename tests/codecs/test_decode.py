@@ -269,6 +269,23 @@ def test_decimal_accepts_integers() -> None:
         decode({"score": True}, ext)
 
 
+def test_non_finite_numbers() -> None:
+    from scimcore.models import make_model
+    from scimcore.schema import Attribute, Schema
+
+    ext = make_model(Schema("urn:example:Ext", "Ext", attributes=[Attribute("score", "decimal")]))
+    with pytest.raises(InvalidSyntax):
+        decode('{"score": NaN}', ext)
+    with pytest.raises(InvalidValue) as info:
+        decode({"score": float("inf")}, ext)
+    assert (info.value.location, info.value.detail) == (
+        "$.score",
+        "Expected a finite decimal number.",
+    )
+    with pytest.raises(InvalidValue):
+        decode({"score": 10**400}, ext)
+
+
 def test_converter_raises_scim_errors() -> None:
     converter = make_converter(context="creation", policy=Policy.strict())
     with pytest.raises(InvalidValue) as info:

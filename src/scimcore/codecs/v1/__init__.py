@@ -17,6 +17,7 @@ documents are translated onto their 2.0 counterparts.
 """
 
 from scimcore.codecs.v1._api import decode, decode_error, encode, encode_error
+from scimcore.codecs.v1._bulk import bulk_request_to_v2, bulk_response_to_v1, bulk_response_to_v2
 from scimcore.codecs.v1._discovery import (
     decode_schema,
     decode_service_provider_config,
@@ -46,6 +47,9 @@ __all__ = [
     "RENAMES",
     "URN_ALIASES",
     "NotExpressibleIn11",
+    "bulk_request_to_v2",
+    "bulk_response_to_v1",
+    "bulk_response_to_v2",
     "decode",
     "decode_error",
     "decode_filter",

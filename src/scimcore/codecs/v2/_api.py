@@ -28,9 +28,13 @@ __all__ = ["decode", "decode_value", "encode", "encode_value"]
 T = TypeVar("T")
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _loads(data: str | bytes | bytearray) -> Any:
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise InvalidSyntax(f"The body is not valid JSON: {exc}.", location="$") from None
 

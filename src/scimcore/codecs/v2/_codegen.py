@@ -226,7 +226,7 @@ def _leaf(kind: str, value: str, policy: Policy) -> str:
     if kind == "integer":
         return f"({value} if type({value}) is int else _to_int({value}))"
     if kind == "decimal":
-        return f"({value} if type({value}) is float else _to_float({value}))"
+        return f"_to_float({value})"
     if kind == "dateTime":
         return f"_parse_datetime({value})"
     if kind == "json":

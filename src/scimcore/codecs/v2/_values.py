@@ -8,6 +8,7 @@ into the public :class:`~scimcore.errors.InvalidValue` or
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,11 +94,16 @@ def to_int(value: Any) -> int:
 
 
 def to_float(value: Any) -> float:
-    """A JSON number, as a ``float`` (RFC 7643 §2.3.3 decimal)."""
+    """A finite JSON number, as a ``float`` (RFC 7643 §2.3.3 decimal)."""
     if type(value) is float:
+        if not math.isfinite(value):
+            raise Fault("Expected a finite decimal number.")
         return value
     if type(value) is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise Fault("The number is too large for a decimal.") from None
     raise wrong(value, "a decimal number")
 
 
