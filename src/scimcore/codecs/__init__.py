@@ -1,4 +1,5 @@
-"""Wire formats: :mod:`scimcore.codecs.v2` (SCIM 2.0) turns JSON into typed models and back.
+"""Wire formats: :mod:`scimcore.codecs.v2` (SCIM 2.0) and :mod:`scimcore.codecs.v1` (SCIM 1.1)
+turn JSON into the same typed models and back.
 
 >>> from scimcore.codecs import v2
 >>> from scimcore.models import Group
@@ -7,6 +8,6 @@
 'Tour Guides'
 """
 
-from scimcore.codecs import v2
+from scimcore.codecs import v1, v2
 
-__all__ = ["v2"]
+__all__ = ["v1", "v2"]
