@@ -55,7 +55,7 @@ def members(*ids: str) -> list[GroupMember]:
             InvalidSyntax,
             "$.schemas",
         ),
-        ({"schemas": [PATCH_OP]}, InvalidSyntax, "$.Operations"),
+        ({"schemas": [PATCH_OP]}, InvalidValue, "$.Operations"),
         ({"schemas": [PATCH_OP], "Operations": {"op": "add"}}, InvalidSyntax, "$.Operations"),
         ({"schemas": [PATCH_OP], "Operations": []}, InvalidValue, "$.Operations"),
         ({"schemas": [PATCH_OP], "Operations": ["add"]}, InvalidSyntax, "$.Operations[0]"),
@@ -78,6 +78,30 @@ def test_envelope_member_names_are_case_insensitive(user: User) -> None:
         "operations": [{"OP": "replace", "Path": "title", "VALUE": "Boss"}],
     }
     assert apply_patch(user, request).title == "Boss"
+
+
+def test_patch_op_model(user: User) -> None:
+    """A PatchOp model, built or decoded by the codec, is applied like its JSON."""
+    from scimcore.codecs.v2 import decode
+    from scimcore.models import PatchOp, PatchOperation
+
+    built = PatchOp(
+        operations=[
+            PatchOperation(op="Replace", path="title", value="Boss"),
+            PatchOperation(op="remove", path="nickName"),
+        ]
+    )
+    patched = apply_patch(user, built)
+    assert (patched.title, patched.nick_name) == ("Boss", None)
+    request = body(
+        {"op": "Replace", "path": "title", "value": "Boss"}, {"op": "remove", "path": "nickName"}
+    )
+    assert apply_patch(user, decode(request, PatchOp)) == patched == apply_patch(user, request)
+    with pytest.raises(InvalidSyntax) as caught:
+        apply_patch(user, PatchOp(operations=[PatchOperation(op="move", path="title")]))
+    assert caught.value.location == "$.Operations[0].op"
+    with pytest.raises(InvalidValue):
+        apply_patch(user, PatchOp(operations=[]))
 
 
 def test_envelope_as_json_text(user: User) -> None:
@@ -532,3 +556,24 @@ def test_a_large_group_delta() -> None:
     assert len(result.resource.members) == 5000
     assert [m.value for m in result.added["members"]] == ["new"]
     assert [m.value for m in result.removed["members"]] == ["u17"]
+
+
+def test_read_only_sub_attribute_in_a_new_value(user: User) -> None:
+    """RFC 7644 §3.5.2: manager.displayName is readOnly, in a new value too."""
+    manager = f"{ENTERPRISE}:manager"
+    with pytest.raises(Mutability):
+        apply_patch(
+            user, body({"op": "add", "path": manager, "value": {"value": "m", "displayName": "M"}})
+        )
+    patched = apply_patch(user, body({"op": "add", "path": manager, "value": {"value": "m"}}))
+    enterprise = patched[EnterpriseUser]
+    assert enterprise is not None and enterprise.manager is not None
+    assert enterprise.manager.value == "m"
+
+
+def test_large_wholesale_member_replace() -> None:
+    group = Group(display_name="G", members=members(*(f"u{i}" for i in range(20000))))
+    value = [{"value": f"u{i}"} for i in range(1, 20001)]
+    result = patch_result(group, body({"op": "replace", "path": "members", "value": value}))
+    assert [m.value for m in result.added["members"]] == ["u20000"]
+    assert [m.value for m in result.removed["members"]] == ["u0"]

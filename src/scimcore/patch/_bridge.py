@@ -52,7 +52,8 @@ def _container_class(model: type, ref: AttributeRef) -> type:
 
 @cache
 def _child(container: type, python_name: str) -> type | None:
-    return complex_children(container).get(python_name)
+    child = complex_children(container).get(python_name)
+    return child if isinstance(child, type) else None
 
 
 def _leaf_decoder(attribute: Attribute, policy: Policy) -> Callable[[Any], Any]:
@@ -73,6 +74,10 @@ def _leaf_decoder(attribute: Attribute, policy: Policy) -> Callable[[Any], Any]:
     raise AssertionError(kind)
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 _DECODERS: dict[tuple[type, str, str, Policy], Callable[[Any], Any]] = {}
 
 
@@ -84,7 +89,8 @@ def _single_decoder(
     if found is None:
         if attribute.is_complex:
             child = _child(_container_class(model, ref), attribute.python_name)
-            assert child is not None, attribute.name
+            if child is None:  # a field that carries raw JSON
+                return _as_is
             found = decoder(child, Context.PATCH, policy)
         else:
             found = _leaf_decoder(attribute, policy)

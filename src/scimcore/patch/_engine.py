@@ -132,6 +132,8 @@ def _pn(attribute: Attribute) -> str:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.casefold()
     return unicodedata.normalize("NFC", text).casefold()
 
 
@@ -184,6 +186,65 @@ def _key(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((k, _key(v)) for k, v in value.items()))
     return (type(value), value)
+
+
+def _norm(value: Any, attribute: Attribute) -> Any:
+    """A hashable key: equal for values :func:`_same_scalar` calls the same."""
+    if (
+        isinstance(value, str)
+        and not attribute.case_exact
+        and attribute.type is AttributeType.STRING
+    ):
+        return (str, _fold(value))
+    return (type(value), value)
+
+
+class _Index:
+    """The values of a multi-valued attribute, looked up by their ``value`` (or themselves).
+
+    Finding whether a value is "already there" (RFC 7644 §3.5.2.1) or which values a
+    ``remove`` with a ``value`` selects is then one dict access per wanted value, not
+    a scan of a 100 000-member group.
+    """
+
+    def __init__(self, attribute: Attribute, values: Sequence[Any]) -> None:
+        self.attribute = attribute
+        self.sub = attribute.sub_attribute("value") if attribute.is_complex else None
+        self.values = list(values)
+        self.by_key: dict[Any, list[Any]] | None = None
+
+    def _key_of(self, value: Any) -> Any:
+        if self.sub is not None:
+            value = getattr(value, _pn(self.sub))
+            return None if value is None else _norm(value, self.sub)
+        if self.attribute.is_complex:
+            return None
+        return _norm(value, self.attribute)
+
+    def candidates(self, wanted: Any) -> Sequence[Any]:
+        """The values that may hold ``wanted`` (a superset of those that do)."""
+        key = self._key_of(wanted)
+        if key is None:
+            return self.values
+        if self.by_key is None:
+            by_key: dict[Any, list[Any]] = {}
+            key_of = self._key_of
+            for value in self.values:
+                found = by_key.get(k := key_of(value))
+                if found is None:
+                    by_key[k] = [value]
+                else:
+                    found.append(value)
+            self.by_key = by_key
+        return self.by_key.get(key, ())
+
+    def covers(self, wanted: Any) -> bool:
+        return any(_covers(v, wanted, self.attribute) for v in self.candidates(wanted))
+
+    def add(self, value: Any) -> None:
+        self.values.append(value)
+        if self.by_key is not None:
+            self.by_key.setdefault(self._key_of(value), []).append(value)
 
 
 # --------------------------------------------------------------------------- targets
@@ -427,6 +488,14 @@ class _Patcher:
                     location=self.where or location,
                 )
 
+    def _check_new_element(self, attribute: Attribute, element: Any, location: str) -> None:
+        """A new complex value may not set a readOnly sub-attribute (``manager.displayName``)."""
+        for sub in attribute.sub_attributes:
+            if sub.mutability is _READ_ONLY and not _is_empty(getattr(element, _pn(sub))):
+                raise Mutability(
+                    f"'{attribute.name}.{sub.name}' is readOnly.", location=self.where or location
+                )
+
     def _check_required(self, attribute: Attribute, value: Any, location: str) -> None:
         if attribute.required and _is_empty(value):
             raise Mutability(
@@ -639,13 +708,17 @@ class _Patcher:
                 return
             raise Mutability(f"'{attribute.name}' is immutable and has values.", location=location)
         new = list(current)
+        index = _Index(attribute, current)
         added = []
         for value in values:
             if _is_empty(value) and attribute.is_complex:
                 continue
-            if any(_covers(existing, value, attribute) for existing in new):
+            if index.covers(value):
                 continue  # already there: no change (RFC 7644 §3.5.2.1)
+            if attribute.is_complex:
+                self._check_new_element(attribute, value, location)
             new.append(value)
+            index.add(value)
             added.append(len(new) - 1)
         if not added:
             return
@@ -683,6 +756,13 @@ class _Patcher:
             self._check_immutable(attribute, old, value, location)
             if value == old:
                 return
+            if attribute.is_complex and any(
+                sub.mutability is _READ_ONLY for sub in attribute.sub_attributes
+            ):
+                known = {_key(existing) for existing in old}
+                for element in value:
+                    if _key(element) not in known:
+                        self._check_new_element(attribute, element, location)
             value = list(value)
             self.owned.add(id(value))
             self._fix_primary(attribute, value, list(range(len(value))), location)
@@ -690,8 +770,13 @@ class _Patcher:
             return
         self._check_required(attribute, value, location)
         self._check_immutable(attribute, old, value, location)
-        if attribute.is_complex and old is not None and value is not None:
-            self._check_element(attribute, old, value, location)
+        if attribute.is_complex and value is not None:
+            if _is_empty(value):
+                value = None
+            elif old is None:
+                self._check_new_element(attribute, value, location)
+            else:
+                self._check_element(attribute, old, value, location)
         if value == old and type(value) is type(old):
             return
         self.write(ref, value)
@@ -704,6 +789,7 @@ class _Patcher:
         old = self.read(ref)
         mentioned = self._mentioned(attribute, raw)
         if old is None:
+            self._check_new_element(attribute, decoded, location)
             new = decoded
         else:
             new = self._own(old)
@@ -883,6 +969,8 @@ class _Patcher:
                 if attribute.sub_attribute(key) is None:
                     raise NoTarget(f"'{target.text}' matches no value.", location=location)
         element = self._decode(target.ref, element_raw, location, element=True)
+        if attribute.is_complex:
+            self._check_new_element(attribute, element, location)
         current = self.read(target.ref)
         new = [*current, element]
         self._write_list(target, current, new, [len(new) - 1], location)
@@ -964,11 +1052,14 @@ class _Patcher:
                 "'remove every value'.",
                 location=location,
             )
-        indexes = [
-            i
-            for i, existing in enumerate(current)
-            if any(_covers(existing, s, attribute) for s in selectors)
-        ]
+        index = _Index(attribute, current)
+        hit = {
+            id(existing)
+            for wanted in selectors
+            for existing in index.candidates(wanted)
+            if _covers(existing, wanted, attribute)
+        }
+        indexes = [i for i, existing in enumerate(current) if id(existing) in hit]
         if indexes:
             self._remove_elements(target, indexes, location)
 

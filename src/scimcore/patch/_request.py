@@ -4,8 +4,9 @@ The envelope rules, each with the error it raises:
 
 - the body is a JSON object (``invalidSyntax``);
 - ``schemas`` lists ``urn:ietf:params:scim:api:messages:2.0:PatchOp`` (``invalidSyntax``);
-- ``Operations`` (any case) is a list (``invalidSyntax``) of one or more operations
-  (empty: ``invalidValue``, or nothing to do under ``Policy(empty_operations="no-op")``);
+- ``Operations`` (any case) is present (``invalidValue``, as the codec says of a missing
+  required attribute), a list (``invalidSyntax``) of one or more operations (empty:
+  ``invalidValue``, or nothing to do under ``Policy(empty_operations="no-op")``);
 - each operation is an object whose ``op`` is ``add``, ``remove`` or ``replace`` in any
   case (Entra E1 sends ``"Replace"``; anything else, such as JSON Patch's ``move``, is
   ``invalidSyntax``); ``path``, when present, is a string (``invalidPath``).
@@ -139,7 +140,9 @@ def operations(patch: Any, policy: Policy) -> list[Operation]:
             )
         raw_ops = _member(patch, "Operations")
         if raw_ops is MISSING or raw_ops is None:
-            raise InvalidSyntax("A PATCH request needs 'Operations'.", location="$.Operations")
+            raise InvalidValue(
+                "The required attribute 'Operations' is missing.", location="$.Operations"
+            )
         if not isinstance(raw_ops, Sequence) or isinstance(raw_ops, str | bytes):
             raise InvalidSyntax("'Operations' must be a list.", location="$.Operations")
         result = [_operation(raw, index) for index, raw in enumerate(raw_ops)]
