@@ -276,7 +276,7 @@ def test_T158_delete_then_add_equals_the_2_0_patch() -> None:
         ("remove", 'members[value eq "U1"]', None),
         ("add", "members", [{"value": "U2"}]),
     ]
-    two_0 = {
+    two_0: dict[str, Any] = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [
             {"op": "remove", "path": 'members[value eq "U1"]'},
@@ -584,3 +584,62 @@ def test_T169_primitive_shorthand_for_multi_valued_attributes() -> None:
                   policy=Policy.strict())  # fmt: skip
     lenient = v1.decode({"userName": "b", "emails": [{"value": "b@x", "primary": "true"}]}, User)
     assert lenient.emails[0].primary is True
+
+
+def test_T166_bulk_status_both_ways() -> None:
+    two_0: dict[str, Any] = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"],
+        "Operations": [
+            {"method": "POST", "bulkId": "q", "location": "https://x/v1/Users/1",
+             "version": 'W/"1"', "status": "201"},
+            {"method": "DELETE", "location": "https://x/v1/Users/2", "status": "204"},
+            {"method": "PUT", "status": "400",
+             "response": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                          "status": "400", "detail": "d"}},
+        ],
+    }  # fmt: skip
+    one_1 = v1.bulk_response_to_v1(two_0)
+    assert one_1 == {
+        "schemas": [CORE],
+        "Operations": [
+            {"method": "POST", "bulkId": "q", "location": "https://x/v1/Users/1",
+             "version": 'W/"1"', "status": {"code": "201"}},
+            {"method": "DELETE", "location": "https://x/v1/Users/2", "status": {"code": "200"}},
+            {"method": "PUT", "status": {"code": "400", "description": "d"}},
+        ],
+    }  # fmt: skip
+    back = v1.bulk_response_to_v2(one_1)
+    assert back["Operations"][2] == two_0["Operations"][2]
+    assert back["Operations"][0] == two_0["Operations"][0]
+
+
+def test_bulk_request_data_is_translated_per_path() -> None:
+    request = v1.bulk_request_to_v2(
+        {
+            "schemas": [CORE],
+            "failOnErrors": 1,
+            "Operations": [
+                {"method": "PUT", "path": "/v1/Groups/g1", "data": {"displayName": "G"}},
+                {"method": "PATCH", "path": "/Users/u1",
+                 "data": {"meta": {"attributes": ["title"]}}},
+                {"method": "DELETE", "path": "/Users/u2"},
+                {"method": "POST", "path": "/Nope", "data": {"x": 1}},
+                "not an object",
+            ],
+        }
+    )  # fmt: skip
+    assert request == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "failOnErrors": 1,
+        "Operations": [
+            {"method": "PUT", "path": "/v1/Groups/g1",
+             "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                      "displayName": "G"}},
+            {"method": "PATCH", "path": "/Users/u1",
+             "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                      "Operations": [{"op": "remove", "path": "title"}]}},
+            {"method": "DELETE", "path": "/Users/u2"},
+            {"method": "POST", "path": "/Nope", "data": {"x": 1}},
+            "not an object",
+        ],
+    }  # fmt: skip

@@ -303,4 +303,46 @@ def test_discovery_documents(v1: Any, anonymous: Any) -> None:
     assert [s["name"] for s in by_name["manager"]["subAttributes"]] == ["managerId", "displayName"]
     assert v1.get("/Schemas/Groups").json["endpoint"] == "/Groups"
     assert_errors(v1.get("/Schemas/Nope"), 404)
-    assert_errors(v1.post("/Bulk", {"schemas": [CORE], "Operations": []}), 501)
+
+
+def test_bulk_over_1_1(v1: Any, v2: Any) -> None:
+    name = unique("bulk")
+    request = {
+        "schemas": [CORE],
+        "failOnErrors": 2,
+        "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "qwerty",
+             "data": {"schemas": [CORE], "userName": name}},
+            {"method": "POST", "path": "/Groups", "bulkId": "ytrewq",
+             "data": {"schemas": [CORE], "displayName": f"Bulk {name}",
+                      "members": [{"value": "bulkId:qwerty"}]}},
+            {"method": "POST", "path": "/Users", "bulkId": "dup",
+             "data": {"schemas": [CORE], "userName": name}},
+        ],
+    }  # fmt: skip
+    reply = v1.post("/Bulk", request)
+    assert reply.status == 200, reply
+    document = reply.json
+    assert document["schemas"] == [CORE]
+    user_op, group_op, dup_op = document["Operations"]
+    assert user_op["status"] == {"code": "201"}
+    assert user_op["location"].startswith(f"{v1.base}/Users/")
+    assert group_op["status"] == {"code": "201"}
+    assert dup_op["status"]["code"] == "409"
+    assert dup_op["status"]["description"].startswith("[uniqueness] ")
+    user_id = user_op["location"].rsplit("/", 1)[1]
+    group_id = group_op["location"].rsplit("/", 1)[1]
+    assert v2.get(f"/Groups/{group_id}").json["members"][0]["value"] == user_id
+
+    patch_and_delete = {
+        "schemas": [CORE],
+        "Operations": [
+            {"method": "PATCH", "path": f"/Groups/{group_id}",
+             "data": {"schemas": [CORE], "members": [{"value": user_id, "operation": "delete"}]}},
+            {"method": "DELETE", "path": f"/Users/{user_id}"},
+        ],
+    }  # fmt: skip
+    reply = v1.post("/Bulk", patch_and_delete)
+    assert [op["status"] for op in reply.json["Operations"]] == [{"code": "200"}, {"code": "200"}]
+    assert "members" not in v1.get(f"/Groups/{group_id}").json
+    assert_errors(v1.post("/Bulk", {"schemas": [CORE]}), 400)

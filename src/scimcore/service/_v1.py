@@ -29,7 +29,8 @@ Response side: resources and list responses through
 envelope, a successful DELETE as ``200 OK`` (1.1) rather than ``204``,
 ``Content-Type: application/json``. Discovery is answered from the service's
 own configuration and schemas: ``/ServiceProviderConfigs`` and
-``/Schemas[/Users]``. ``/Bulk`` is not offered over 1.1 (501).
+``/Schemas[/Users]``. ``/Bulk`` takes the 1.1 request and answers with 1.1
+per-operation ``status`` objects (:func:`~scimcore.codecs.v1.bulk_request_to_v2`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from urllib.parse import urlencode
 from scimcore.codecs import v2
 from scimcore.codecs.v1 import (
     CORE_SCHEMA,
+    bulk_request_to_v2,
+    bulk_response_to_v1,
     decode_filter,
     decode_patch,
     encode_error,
@@ -169,7 +172,8 @@ class ScimV1Service(ScimService):
             self._allow(method, ("GET",), request)
             return (yield from self._schemas(request, segments[1] if len(segments) == 2 else None))
         if head == "bulk" and len(segments) == 1:
-            raise NotImplementedByServer("Bulk is not offered over SCIM 1.1; use SCIM 2.0.")
+            self._allow(method, ("POST",), request)
+            return (yield from self._bulk(request))
         resource_type = self._by_endpoint.get(head)
         if resource_type is None or len(segments) > 2:
             raise NotFound(f"There is no endpoint at {request.path!r}.")
@@ -285,6 +289,18 @@ class ScimV1Service(ScimService):
                 out[name] = document[name]
         out["Resources"] = [resource_to_v1(r, model) for r in document["Resources"]]
         return out
+
+    def _bulk(self, request: Request) -> Gen[Response]:
+        data = bulk_request_to_v2(self._body(request), self.models, policy=self.policy)
+        inner = self._inner(request, "POST", "/Bulk", "", _dumps(data))
+        response = yield from self.v2._respond(inner)
+        if response.status != 200:
+            return self._translate(request, response, self.models[0], deleted=False)
+        document = bulk_response_to_v1(response.json())
+        for operation in document["Operations"]:
+            if isinstance(operation.get("location"), str):
+                operation["location"] = self._relocate(request, operation["location"])
+        return Response(200, (("Content-Type", V1_MEDIA_TYPE),), _dumps(document))
 
     # ------------------------------------------------------------------ discovery
 

@@ -85,10 +85,10 @@ def bulk_request_to_v2(
         body = op.get(data_key) if data_key is not None else None
         if model is not None and isinstance(body, Mapping) and isinstance(method, str):
             if method.upper() in ("POST", "PUT"):
-                op[data_key] = resource_to_v2(body, model)  # type: ignore[index]
+                op[data_key] = resource_to_v2(body, model)
             elif method.upper() == "PATCH":
                 patch = decode_patch(body, model, policy=policy)
-                op[data_key] = v2.encode(patch)  # type: ignore[index]
+                op[data_key] = v2.encode(patch)
         translated.append(op)
     out["Operations"] = translated
     return out
