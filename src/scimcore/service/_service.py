@@ -604,12 +604,12 @@ class ScimService:
             if not result.changed:
                 yield from self._fill_groups(ctx, [current])
                 return current
-            candidate = self.hooks.before_patch(ctx, current, result.resource)
-            candidate.id = resource_id
-            self._strip_computed(candidate)
+            change = self._patch_change(ctx, resource_id, data, current, result)
             try:
+                # A store that supports update runs the change on the state it holds
+                # (locked): concurrent PATCHes are serialised, never lost nor refused.
                 stored = yield from _call(
-                    "replace", candidate, expected_version=current.meta.version
+                    "update", model, resource_id, change, expected_version=if_match
                 )
             except PreconditionFailed:
                 if if_match is not None or attempt == 2:
@@ -618,6 +618,21 @@ class ScimService:
             yield from self._fill_groups(ctx, [stored])
             return stored
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _patch_change(
+        self, ctx: Context, resource_id: str, data: dict[str, Any], read: Any, result: Any
+    ) -> Callable[[Any], Any]:
+        """The PATCH as a change of the stored resource (``result`` is its outcome on ``read``)."""
+        from scimcore.patch import patch_result
+
+        def change(stored: Any) -> Any:
+            outcome = result if stored == read else patch_result(stored, data, policy=self.policy)
+            candidate = self.hooks.before_patch(ctx, stored, outcome.resource)
+            candidate.id = resource_id
+            self._strip_computed(candidate)
+            return candidate
+
+        return change
 
     def _delete(
         self, ctx: Context, model: type[Any], resource_id: str, if_match: str | None

@@ -1,0 +1,217 @@
+"""Several servers, one database, nothing lost: real ``scimcore serve`` processes over HTTP.
+
+PostgreSQL: two ``scimcore serve --postgres`` processes on one database (their
+own schema). SQLite: one multi-threaded ``scimcore serve --db`` process. Both
+get the same traffic: 50 concurrent PATCH member-adds to one group, spread
+over the servers, and concurrent ``If-Match`` updates of one user. Every member
+must land, every stale ``If-Match`` must get 412, and nothing may be silently
+overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http import client as httpclient
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from scimcore.models import User
+from scimcore.stores import PostgresStore, SQLiteStore
+
+from .conftest import schema_name
+
+TOKEN = "scale-out-token-0123456789"
+PREFIX = "/scim/v2"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+MEMBERS = 50
+RIVALS = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _request(port: int, method: str, path: str, body: Any = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+    sent = {"Authorization": f"Bearer {TOKEN}", **(headers or {})}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        sent["Content-Type"] = "application/scim+json"
+    connection = httpclient.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(method, PREFIX + path, body=data, headers=sent)
+        response = connection.getresponse()
+        payload = response.read()
+        received = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, received, json.loads(payload) if payload else None
+    finally:
+        connection.close()
+
+
+def _command() -> list[str]:
+    found = shutil.which("scimcore")
+    if found is not None:
+        return [found]
+    return [sys.executable, "-c", "import sys; from scimcore.cli import main; sys.exit(main())"]
+
+
+class Servers:
+    """``scimcore serve`` processes, stopped (and their output shown on failure) at the end."""
+
+    def __init__(self) -> None:
+        self.processes: list[tuple[subprocess.Popen[bytes], Path]] = []
+        self.ports: list[int] = []
+
+    def start(self, tmp: Path, *store: str) -> int:
+        port = _free_port()
+        log = tmp / f"serve-{port}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [*_command(), "serve", "--port", str(port), "--token", TOKEN, *store],
+                stdout=out, stderr=subprocess.STDOUT, cwd=tmp,
+            )
+        self.processes.append((process, log))
+        self.ports.append(port)
+        return port
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + 30
+        for port, (process, log) in zip(self.ports, self.processes, strict=True):
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"scimcore serve exited:\n{log.read_text()}")
+                try:
+                    if _request(port, "GET", "/ServiceProviderConfig")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"scimcore serve did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        for process, _ in self.processes:
+            process.terminate()
+        for process, _ in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _with_schema(dsn: str, schema: str) -> str:
+    """The DSN with ``search_path`` set to ``schema`` (libpq ``options``)."""
+    option = quote(f"-c search_path={schema}", safe="")
+    return f"{dsn}{'&' if '?' in dsn else '?'}options={option}"
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[list[int], list[str]]]:
+    """The servers' ports and the ids of 50 users made beforehand."""
+    servers = Servers()
+    if request.param == "postgres":
+        dsn = request.getfixturevalue("postgres_dsn")
+        schema = schema_name()
+        setup = PostgresStore(dsn, schema=schema, pool_size=2)
+        ids = [setup.create(User(user_name=f"member{i:02d}")).id for i in range(MEMBERS)]
+        ids.append(setup.create(User(user_name="rival", title="0")).id)
+        setup.close()
+        for _ in range(2):
+            servers.start(tmp_path, "--postgres", _with_schema(dsn, schema))
+        cleanup: Any = lambda: _drop(dsn, schema)  # noqa: E731
+    else:
+        path = tmp_path / "scim.sqlite3"
+        setup_sqlite = SQLiteStore(path)
+        ids = [setup_sqlite.create(User(user_name=f"member{i:02d}")).id for i in range(MEMBERS)]
+        ids.append(setup_sqlite.create(User(user_name="rival", title="0")).id)
+        setup_sqlite.close()
+        servers.start(tmp_path, "--db", str(path))
+        cleanup = lambda: None  # noqa: E731
+    try:
+        servers.wait()
+        yield servers.ports, ids
+    finally:
+        servers.stop()
+        cleanup()
+
+
+def _drop(dsn: str, schema: str) -> None:
+    store = PostgresStore(dsn, schema=schema, pool_size=1)
+    store.drop()
+    store.close()
+
+
+def test_concurrent_member_adds_and_if_match_lose_nothing(
+    deployment: tuple[list[int], list[str]],
+) -> None:
+    ports, ids = deployment
+    members, rival = ids[:MEMBERS], ids[MEMBERS]
+    status, _, group = _request(ports[0], "POST", "/Groups", {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Everyone"})
+    assert status == 201, group
+    status, headers, user = _request(ports[-1], "GET", f"/Users/{rival}")
+    assert status == 200
+    stale = headers["etag"]
+
+    def add(n: int) -> int:
+        body = {"schemas": [PATCH_OP], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": members[n]}]}]}
+        return _request(ports[n % len(ports)], "PATCH", f"/Groups/{group['id']}", body)[0]
+
+    def rename(n: int) -> tuple[int, str]:
+        body = {"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": "title", "value": f"rival-{n}"}]}
+        status, headers, _ = _request(ports[n % len(ports)], "PATCH", f"/Users/{rival}", body,
+                                      {"If-Match": stale})
+        return status, headers.get("etag", "")
+
+    with ThreadPoolExecutor(MEMBERS + RIVALS) as pool:
+        adds = [pool.submit(add, n) for n in range(MEMBERS)]
+        renames = [pool.submit(rename, n) for n in range(RIVALS)]
+        add_statuses = [f.result() for f in adds]
+        rename_results = [f.result() for f in renames]
+
+    assert add_statuses == [200] * MEMBERS
+    for port in ports:  # every server sees every member
+        status, _, stored = _request(port, "GET", f"/Groups/{group['id']}")
+        assert status == 200
+        assert sorted(m["value"] for m in stored["members"]) == sorted(members)
+        status, _, listed = _request(port, "GET", f"/Users/{members[7]}")
+        assert [g["value"] for g in listed["groups"]] == [group["id"]]
+
+    statuses = sorted(status for status, _ in rename_results)
+    assert statuses == [200] + [412] * (RIVALS - 1), statuses  # one winner, the rest refused
+    winner = next(n for n, (status, _) in enumerate(rename_results) if status == 200)
+    for port in ports:
+        status, headers, stored = _request(port, "GET", f"/Users/{rival}")
+        assert stored["title"] == f"rival-{winner}"  # nobody overwrote the winner
+        assert headers["etag"] == rename_results[winner][1]
+
+    # A stale If-Match stays stale on every server, for PUT and DELETE as well.
+    replacement = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                   "userName": "rival", "title": "late"}
+    for port in ports:
+        assert _request(port, "PUT", f"/Users/{rival}", replacement, {"If-Match": stale})[0] == 412
+        assert _request(port, "DELETE", f"/Users/{rival}", None, {"If-Match": stale})[0] == 412
+    assert _request(ports[0], "GET", f"/Users/{rival}")[2]["title"] == f"rival-{winner}"
+
+
+def test_environment_is_not_ci_only() -> None:
+    """The deployment test needs ``scimcore`` importable by a child process."""
+    assert os.path.exists(_command()[0])
