@@ -1053,13 +1053,13 @@ class _Patcher:
                 location=location,
             )
         index = _Index(attribute, current)
-        hit = {
+        selected = {
             id(existing)
             for wanted in selectors
             for existing in index.candidates(wanted)
             if _covers(existing, wanted, attribute)
         }
-        indexes = [i for i, existing in enumerate(current) if id(existing) in hit]
+        indexes = [i for i, existing in enumerate(current) if id(existing) in selected]
         if indexes:
             self._remove_elements(target, indexes, location)
 
