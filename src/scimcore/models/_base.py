@@ -72,7 +72,12 @@ def as_list(value: Iterable[Any] | None) -> list[Any]:
 
 
 class ScimModel:
-    """What every model class has: the schema it is bound to."""
+    """What every model class has: the schema it is bound to.
+
+    >>> from scimcore.models import Email, User
+    >>> issubclass(User, ScimModel), issubclass(Email, ScimModel)
+    (True, True)
+    """
 
     __slots__ = ()
     __scim_schema__: ClassVar[Schema]
@@ -80,14 +85,24 @@ class ScimModel:
 
 @attrs.define(kw_only=True)
 class Complex(ScimModel):
-    """The base of complex-attribute models (``Name``, ``Email``, ``Manager``…)."""
+    """The base of complex-attribute models (``Name``, ``Email``, ``Manager``…).
+
+    >>> from scimcore.models import Email
+    >>> Email.__scim_attribute__.name, Email.__scim_attribute__.multi_valued
+    ('emails', True)
+    """
 
     __scim_attribute__: ClassVar[Attribute]
 
 
 @attrs.define(kw_only=True)
 class Extension(ScimModel):
-    """The base of extension-schema models (``EnterpriseUser``)."""
+    """The base of extension-schema models (``EnterpriseUser``).
+
+    >>> from scimcore.models import EnterpriseUser
+    >>> EnterpriseUser.__scim_schema__.id
+    'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
+    """
 
 
 @attrs.define(kw_only=True)
@@ -121,6 +136,11 @@ class Resource(ScimModel):
 
     ``schemas`` defaults to the base schema's URN; ``extensions`` maps an
     extension URN to its model instance.
+
+    >>> from scimcore.models import Group
+    >>> group = Group(id="e9e30dba", display_name="Tour Guides")
+    >>> group.schemas, group.extensions, group.meta
+    (['urn:ietf:params:scim:schemas:core:2.0:Group'], {}, None)
     """
 
     __scim_resource_type__: ClassVar[ResourceType]
@@ -165,6 +185,10 @@ class Resource(ScimModel):
         """A registry that resolves this model's attribute paths (base, extensions, common).
 
         Made once per class.
+
+        >>> from scimcore.models import User
+        >>> User.scim_registry().resolve("meta.created", resource_type="User").common
+        True
         """
         registry = _REGISTRIES.get(cls)
         if registry is None:
@@ -246,6 +270,10 @@ def check_model(cls: type[T]) -> type[T]:
 
     Raises ``TypeError`` naming the first mismatch. Used on every built-in
     model when it is defined.
+
+    >>> from scimcore.models import User
+    >>> check_model(User) is User
+    True
     """
     fields = {f.name for f in attrs.fields(cls) if f.name != "extensions"}  # type: ignore[arg-type]
     names = {a.python_name for a in model_attributes(cls)}

@@ -64,7 +64,11 @@ def _default_schemas(self: Message) -> list[str]:
 
 @attrs.define(kw_only=True)
 class Message(ScimModel):
-    """The base of RFC 7644 messages: a ``schemas`` list naming the message URN."""
+    """The base of RFC 7644 messages: a ``schemas`` list naming the message URN.
+
+    >>> SearchRequest().schemas
+    ['urn:ietf:params:scim:api:messages:2.0:SearchRequest']
+    """
 
     schemas: list[str] = attrs.field(
         default=attrs.Factory(_default_schemas, takes_self=True), converter=as_list

@@ -54,6 +54,9 @@ class Context(StrEnum):
     - ``PATCH``: a value inside a PATCH operation; nothing is dropped (the
       PATCH engine reports read-only targets as ``mutability``) and nothing is
       required.
+
+    >>> Context("creation").is_request, Context.RESPONSE.is_request
+    (True, False)
     """
 
     RESPONSE = "response"

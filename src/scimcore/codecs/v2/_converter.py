@@ -35,6 +35,9 @@ class ScimConverter(cattrs.Converter):
 
     ``context``, ``policy`` and ``full`` are fixed for the converter's life;
     they are what its generated hooks were built for.
+
+    >>> make_converter(context="replacement").context
+    <Context.REPLACEMENT: 'replacement'>
     """
 
     def __init__(self, *, context: Context, policy: Policy | None, full: bool) -> None:
