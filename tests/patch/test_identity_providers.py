@@ -61,6 +61,13 @@ def test_entra_e2_string_boolean_only_for_boolean_attributes(user: User) -> None
     assert patched.title == "False"
 
 
+def test_entra_e3_string_boolean_in_a_pathless_value(user: User) -> None:
+    """E3 (a POST body, AzureAD/SCIMReferenceCode#21): the same "True" in a path-less add."""
+    inactive = apply_patch(user, body({"op": "replace", "path": "active", "value": False}))
+    patched = apply_patch(inactive, body({"op": "Add", "value": {"active": "True"}}))
+    assert patched.active is True
+
+
 def test_entra_e4_pathless_dotted_and_urn_keys(user: User) -> None:
     """E4: path-less replace with dotted/URN keys (pingidentity/scim2#224, SCIM-SDK#267)."""
     request = body(

@@ -254,3 +254,44 @@ def test_rfc7644_3_5_2_3_unmatched_filter_is_no_target(user: User) -> None:
             policy=Policy.strict(),
         )
     assert caught.value.location == "$.Operations[0].path"
+
+
+FIGURE_8 = [
+    ("group", "members"),
+    ("user", "name.familyName"),
+    ("user", 'addresses[type eq "work"]'),
+    ("group", f'members[value eq "{BABS}"]'),
+]
+
+
+@pytest.mark.parametrize(("kind", "path"), FIGURE_8)
+def test_rfc7644_figure_8_paths_remove(kind: str, path: str, user: User, group: Group) -> None:
+    """RFC 7644 §3.5.2 Figure 8: each example path names something to remove."""
+    resource: User | Group = user if kind == "user" else group
+    result = patch_result(
+        resource, {"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": path}]}
+    )
+    assert result.changed
+
+
+def test_rfc7644_figure_8_display_name_defect(group: Group) -> None:
+    """Figure 8's last path names members.displayName, which members does not have (it has
+    "display"): invalidPath, located at the path."""
+    from scimcore import InvalidPath
+
+    with pytest.raises(InvalidPath) as caught:
+        apply_patch(
+            group,
+            {
+                "schemas": [PATCH_OP],
+                "Operations": [
+                    {
+                        "op": "replace",
+                        "path": f'members[value eq "{BABS}"].displayName',
+                        "value": "Babs",
+                    }
+                ],
+            },
+        )
+    assert caught.value.location == "$.Operations[0].path"
+    assert "'members' has no sub-attribute 'displayName'" in caught.value.detail
