@@ -30,7 +30,10 @@ from scimcore.stores import MemoryStore, SQLiteStore
 
 N = 100_000
 DATA_VERSION = 3
-CACHE = Path(os.environ.get("SCIMCORE_BENCH_DIR", "/tmp")) / f"scimcore-bench-{N}-v{DATA_VERSION}.sqlite3"
+CACHE = (
+    Path(os.environ.get("SCIMCORE_BENCH_DIR", "/tmp"))
+    / f"scimcore-bench-{N}-v{DATA_VERSION}.sqlite3"
+)
 FAMILIES = [f"family{i:03d}" for i in range(500)]
 
 
@@ -59,7 +62,9 @@ def _ours(data: dict[str, Any]) -> User:
         name=Name(family_name=data["name"]["familyName"], given_name=data["name"]["givenName"]),
         display_name=data["displayName"],
         active=data["active"],
-        emails=[Email(value=e["value"], type=e["type"], primary=e["primary"]) for e in data["emails"]],
+        emails=[
+            Email(value=e["value"], type=e["type"], primary=e["primary"]) for e in data["emails"]
+        ],
     )
 
 
@@ -126,12 +131,17 @@ def cases() -> list[Case]:
         models=User, filter=parse_filter('name.familyName eq "x" and active eq true'), count=100
     )
     assert sqlite.search(lookup).total == memory.search(lookup).total == 1
-    ours_page, peer_page = sqlite.search(both), ScimStorageContract.search(storage, [user_type], request)
+    ours_page, peer_page = (
+        sqlite.search(both),
+        ScimStorageContract.search(storage, [user_type], request),
+    )
     assert ours_page.total == peer_page.total == memory.search(both).total
     assert len(ours_page.resources) == len(peer_page.resources) == 100
 
-    print(f"   SQLite database: {_size(CACHE) / 2**20:.1f} MiB for {N:,} users "
-          f"({_size(CACHE) / N:.0f} bytes per user)")
+    print(
+        f"   SQLite database: {_size(CACHE) / 2**20:.1f} MiB for {N:,} users "
+        f"({_size(CACHE) / N:.0f} bytes per user)"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"   peak memory (RSS) of this process, all three stores loaded: {peak:.0f} MiB")
 

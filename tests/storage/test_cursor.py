@@ -45,7 +45,10 @@ def test_another_secret_refuses_it() -> None:
         CursorCodec(b"two").decode("fp", token)
 
 
-@given(st.integers(min_value=0), st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+@given(
+    st.integers(min_value=0),
+    st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+)
 def test_any_change_is_detected(index: int, char: str) -> None:
     codec = CursorCodec(b"secret")
     token = codec.encode("fp", Position("next", (False, "bjensen", 42)))

@@ -72,7 +72,12 @@ BJENSEN = {
         (cmp("meta.lastModified", "lt", "2011-05-13T04:42:34Z"), True),
         # T033/T034: any value vs one element
         (cmp("emails.value", "co", "example.com"), True),
-        (ValuePath(path("emails"), And((cmp("type", "eq", "work"), cmp("value", "co", "example.com")))), False),
+        (
+            ValuePath(
+                path("emails"), And((cmp("type", "eq", "work"), cmp("value", "co", "example.com")))
+            ),
+            False,
+        ),
         (And((cmp("emails.type", "eq", "work"), cmp("emails.value", "co", "example.com"))), True),
         # T035: pr truth table
         (Present(path("title")), False),
@@ -125,10 +130,16 @@ def test_invalid_filters(node: Filter) -> None:
 
 def test_unknown_attribute_is_an_error_under_strict() -> None:
     with pytest.raises(InvalidFilter):
-        compile_where(cmp("nosuch", "eq", "x"), USER_RESOURCE_TYPE, REGISTRY, policy=Policy.strict())
+        compile_where(
+            cmp("nosuch", "eq", "x"), USER_RESOURCE_TYPE, REGISTRY, policy=Policy.strict()
+        )
     with pytest.raises(InvalidFilter):
-        compile_where(ValuePath(path("emails"), Present(path("nosuch"))), USER_RESOURCE_TYPE,
-                      REGISTRY, policy=Policy.strict())
+        compile_where(
+            ValuePath(path("emails"), Present(path("nosuch"))),
+            USER_RESOURCE_TYPE,
+            REGISTRY,
+            policy=Policy.strict(),
+        )
 
 
 def test_eq_on_an_indexed_lookup_is_an_index_seek() -> None:
@@ -148,10 +159,23 @@ def test_like_is_never_used() -> None:
 
 ADVERSARIAL = st.one_of(
     st.text(),
-    st.sampled_from(["'", "''", '"', "\\", "%", "_", "'; DROP TABLE r; --", "$.a", ":p0", "?", "\x00"]),
+    st.sampled_from(
+        ["'", "''", '"', "\\", "%", "_", "'; DROP TABLE r; --", "$.a", ":p0", "?", "\x00"]
+    ),
 )
-KNOWN = ["userName", "title", "active", "emails.value", "emails.type", "emails", "name.givenName",
-         "meta.lastModified", "x509Certificates.value", f"{ENTERPRISE}:employeeNumber", "schemas"]
+KNOWN = [
+    "userName",
+    "title",
+    "active",
+    "emails.value",
+    "emails.type",
+    "emails",
+    "name.givenName",
+    "meta.lastModified",
+    "x509Certificates.value",
+    f"{ENTERPRISE}:employeeNumber",
+    "schemas",
+]
 NAMES = st.one_of(
     st.sampled_from(KNOWN),
     st.from_regex(r"[A-Za-z][A-Za-z0-9_$-]{0,10}", fullmatch=True),
@@ -164,8 +188,15 @@ def leaves(draw: st.DrawFn) -> Filter:
     if draw(st.booleans()):
         return Present(path(name))
     op = draw(st.sampled_from(["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"]))
-    value = draw(st.one_of(ADVERSARIAL, st.integers(), st.booleans(), st.none(),
-                           st.floats(allow_nan=False, allow_infinity=False)))
+    value = draw(
+        st.one_of(
+            ADVERSARIAL,
+            st.integers(),
+            st.booleans(),
+            st.none(),
+            st.floats(allow_nan=False, allow_infinity=False),
+        )
+    )
     return Compare(path(name), op, value)
 
 

@@ -111,7 +111,7 @@ def update(
     """
     if isinstance(store, SupportsUpdate):
         return store.update(model, resource_id, change, expected_version=expected_version)
-    from scimcore.errors import PreconditionFailed  # noqa: PLC0415
+    from scimcore.errors import PreconditionFailed
 
     current = store.get(model, resource_id)
     version = getattr(getattr(current, "meta", None), "version", None)

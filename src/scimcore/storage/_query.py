@@ -45,7 +45,7 @@ def _models(value: type[Any] | Iterable[type[Any]]) -> tuple[type[Any], ...]:
 
 def _filter(value: Filter | str | None) -> Filter | None:
     if isinstance(value, str):
-        from scimcore.filter import parse_filter  # noqa: PLC0415 (the filter layer is above)
+        from scimcore.filter import parse_filter
 
         return parse_filter(value)
     return value

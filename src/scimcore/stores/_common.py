@@ -57,7 +57,7 @@ def stamp(
     created: datetime.datetime | None = None,
 ) -> R:
     """A copy of ``resource`` with its ``id`` and the ``meta`` a store sets."""
-    from scimcore.models import Meta  # noqa: PLC0415
+    from scimcore.models import Meta
 
     meta = Meta(
         resource_type=resource_type_of(type(resource)).name,
@@ -283,3 +283,11 @@ def resource_type_name(model: type[Any]) -> str:
 def unknown_model(model: type[Any]) -> InvalidValue:
     """The error for a model the store was not configured with."""
     return InvalidValue(f"This store does not keep {resource_type_name(model)} resources.")
+
+
+def shown(resource: Any, ref: AttributeRef) -> Any:
+    """The value of a top-level attribute as the client wrote it (for error messages)."""
+    container = resource
+    if not ref.common and ref.schema.id != resource_type_of(type(resource)).schema:
+        container = resource.extensions.get(ref.schema.id)
+    return getattr(container, ref.chain[0].python_name, None)

@@ -29,6 +29,7 @@ from scimcore.stores._common import (
     order_key,
     page_of,
     python_sort_value,
+    shown,
     stamp,
     unique_rules,
     unknown_model,
@@ -43,16 +44,16 @@ R = TypeVar("R")
 
 def default_models() -> tuple[type[Any], ...]:
     """``(User, Group)``: what a store keeps unless told otherwise."""
-    from scimcore.models import Group, User  # noqa: PLC0415
+    from scimcore.models import Group, User
 
     return (User, Group)
 
 
 def predicate(node: Any, model: type[Any], policy: Policy) -> Callable[[Any], bool]:
     """The evaluator's predicate for a filter on a model (``scimcore.filter.compile_filter``)."""
-    from scimcore.filter import compile_filter  # noqa: PLC0415
+    from scimcore.filter import compile_filter
 
-    return compile_filter(node, model, policy=policy)  # type: ignore[no-any-return]
+    return compile_filter(node, model, policy=policy)
 
 
 def search_policy(query: Query) -> Policy:
@@ -70,7 +71,7 @@ class _Row:
 
 
 def _document(resource: Any) -> dict[str, Any]:
-    from scimcore.codecs.v2 import encode  # noqa: PLC0415
+    from scimcore.codecs.v2 import encode
 
     model = type(resource)
     return search_document(encode(resource, full=True), resource_type_of(model), registry_of(model))
@@ -146,8 +147,7 @@ class MemoryStore:
             holder = self._owners.get(claim)
             if holder is not None and holder != owner:
                 ref = next(r.ref for r in self._rules[name] if r.key == claim[0])
-                shown = _shown(resource, ref)
-                raise Uniqueness(f"{attribute} {shown!r} is already taken.")
+                raise Uniqueness(f"{attribute} {shown(resource, ref)!r} is already taken.")
         self._release(name, owner)
         for claim in claims:
             self._owners[claim] = owner
@@ -283,11 +283,3 @@ class MemoryStore:
     def __len__(self) -> int:
         with self._lock:
             return sum(len(rows) for rows in self._rows.values())
-
-
-def _shown(resource: Any, ref: Any) -> Any:
-    """The value of a top-level attribute, by the access rule (for messages)."""
-    container = resource
-    if not ref.common and ref.schema.id != resource_type_of(type(resource)).schema:
-        container = resource.extensions.get(ref.schema.id)
-    return getattr(container, ref.chain[0].python_name, None)

@@ -43,8 +43,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import attrs
-
 from scimcore.errors import (
     InternalServerError,
     InvalidValue,
@@ -57,12 +55,13 @@ from scimcore.storage._query import Page, Query, registry_of, resolve_sorts, res
 from scimcore.storage._values import fold, versions_match
 from scimcore.stores._common import (
     DEFAULT_LOOKUPS,
-    scalar_paths,
     Clock,
     UniqueRule,
     check_models,
     lookup_refs,
     new_id,
+    scalar_paths,
+    shown,
     stamp,
     unique_rules,
     unknown_model,
@@ -280,7 +279,8 @@ class SQLiteStore:
             version = SCHEMA_VERSION
         if version > SCHEMA_VERSION:
             raise InternalServerError(
-                f"The database {self.path} has layout {version}; this scimcore knows {SCHEMA_VERSION}."
+                f"The database {self.path} has layout {version}; "
+                f"this scimcore knows {SCHEMA_VERSION}."
             )
         while version < SCHEMA_VERSION:
             for statement in MIGRATIONS[version].split(";"):
@@ -353,6 +353,7 @@ class SQLiteStore:
         name: str,
         rid: int,
         document: Mapping[str, Any],
+        resource: Any = None,
     ) -> None:
         """Write a resource's search row, unique values and lookups."""
         values = [_scalar(document, keys) for keys in self._slots[name].values()]
@@ -367,7 +368,8 @@ class SQLiteStore:
                         (rule.key, value, rid),
                     )
                 except sqlite3.IntegrityError:
-                    raise Uniqueness(f"{rule.name} {value!r} is already taken.") from None
+                    taken = value if resource is None else shown(resource, rule.ref)
+                    raise Uniqueness(f"{rule.name} {taken!r} is already taken.") from None
         rows = {
             (key, value, rid)
             for key, keys in self._lookups[name].items()
@@ -381,7 +383,7 @@ class SQLiteStore:
         db.execute("DELETE FROM scim_lookup WHERE rid = ?", (rid,))
 
     def _documents(self, resource: Any) -> tuple[str, str, dict[str, Any]]:
-        from scimcore.codecs.v2 import encode  # noqa: PLC0415
+        from scimcore.codecs.v2 import encode
 
         model = type(resource)
         doc = encode(resource, full=True)
@@ -390,7 +392,9 @@ class SQLiteStore:
             raise InvalidValue("SQLiteStore cannot store U+0000 in a string.")
         return _dumps(doc), _dumps(document), document
 
-    def _stored(self, db: sqlite3.Connection, name: str, resource_id: str | None) -> tuple[int, Any]:
+    def _stored(
+        self, db: sqlite3.Connection, name: str, resource_id: str | None
+    ) -> tuple[int, Any]:
         row = db.execute(
             "SELECT rid, doc FROM scim_resources WHERE resource_type = ? AND id = ?",
             (name, resource_id or ""),
@@ -400,7 +404,7 @@ class SQLiteStore:
         return row[0], self._decode(name, row[1])
 
     def _decode(self, name: str, doc: str) -> Any:
-        from scimcore.codecs.v2 import decode  # noqa: PLC0415
+        from scimcore.codecs.v2 import decode
 
         return decode(json.loads(doc), self._by_name[name])
 
@@ -428,7 +432,9 @@ class SQLiteStore:
     def _insert(self, db: sqlite3.Connection, name: str, resource: Any) -> str:
         resource_id = getattr(resource, "id", None) or new_id()
         version = self._next_version(db)
-        stored = stamp(resource, resource_id=resource_id, version=f'W/"{version}"', now=self._clock())
+        stored = stamp(
+            resource, resource_id=resource_id, version=f'W/"{version}"', now=self._clock()
+        )
         doc, sdoc, document = self._documents(stored)
         try:
             rid = db.execute(
@@ -438,16 +444,20 @@ class SQLiteStore:
             ).fetchone()[0]
         except sqlite3.IntegrityError:
             raise Uniqueness(f"id {resource_id!r} is already taken.") from None
-        self._index(db, name, rid, document)
+        self._index(db, name, rid, document, stored)
         return doc
 
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
         name = self._name(model)
-        row = self._db().execute(
-            "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?",
-            (name, resource_id),
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?",
+                (name, resource_id),
+            )
+            .fetchone()
+        )
         if row is None:
             raise NotFound(f"{model.__name__} {resource_id!r} not found.")
         return self._decode(name, row[0])  # type: ignore[no-any-return]
@@ -469,7 +479,7 @@ class SQLiteStore:
             (version, doc, sdoc, rid),
         )
         self._unindex(db, rid)
-        self._index(db, name, rid, document)
+        self._index(db, name, rid, document, stored)
         return self._decode(name, doc)
 
     def replace(self, resource: R, *, expected_version: str | None = None) -> R:
@@ -495,8 +505,14 @@ class SQLiteStore:
             rid, current = self._stored(db, name, resource_id)
             if not versions_match(expected_version, current.meta.version):
                 raise PreconditionFailed()
-            changed = change(self._decode(name, db.execute(
-                "SELECT doc FROM scim_resources WHERE rid = ?", (rid,)).fetchone()[0]))
+            changed = change(
+                self._decode(
+                    name,
+                    db.execute("SELECT doc FROM scim_resources WHERE rid = ?", (rid,)).fetchone()[
+                        0
+                    ],
+                )
+            )
             return self._replace(db, name, rid, current, changed)  # type: ignore[no-any-return]
 
     def delete(
@@ -574,33 +590,61 @@ class SQLiteStore:
                 f"SELECT count(*) FROM scim_search AS r WHERE {where}", params
             ).fetchone()[0]
             if query.cursor is None:
-                rows = self._fetch(db, where, key, params, query.descending, None, None,
-                                   query.count, query.start_index - 1)
+                rows = self._fetch(
+                    db,
+                    where,
+                    key,
+                    params,
+                    query.descending,
+                    None,
+                    None,
+                    query.count,
+                    query.start_index - 1,
+                )
                 resources = self._load(db, rows)
                 return Page(resources=resources, total=total, start_index=query.start_index)
             if query.count == 0:
                 return Page(resources=[], total=total)
             limit = None if query.count is None else query.count + 1
             if position is None or position.direction == "next":
-                rows = self._fetch(db, where, key, params, query.descending, position, "after",
-                                   limit, 0)
+                rows = self._fetch(
+                    db, where, key, params, query.descending, position, "after", limit, 0
+                )
                 more_after = query.count is not None and len(rows) > query.count
                 rows = rows[: query.count]
-                more_before = bool(rows) and position is not None and self._exists(
-                    db, where, key, params, query.descending, _key_of(rows[0]), "before")
+                more_before = (
+                    bool(rows)
+                    and position is not None
+                    and self._exists(
+                        db, where, key, params, query.descending, _key_of(rows[0]), "before"
+                    )
+                )
             else:
-                rows = self._fetch(db, where, key, params, not query.descending, position,
-                                   "after", limit, 0, flip=True)
+                rows = self._fetch(
+                    db,
+                    where,
+                    key,
+                    params,
+                    not query.descending,
+                    position,
+                    "after",
+                    limit,
+                    0,
+                    flip=True,
+                )
                 more_before = query.count is not None and len(rows) > query.count
                 rows = rows[: query.count][::-1]
                 more_after = bool(rows) and self._exists(
-                    db, where, key, params, query.descending, _key_of(rows[-1]), "after")
+                    db, where, key, params, query.descending, _key_of(rows[-1]), "after"
+                )
             resources = self._load(db, rows)
         next_cursor = previous_cursor = None
         if rows and more_after:
             next_cursor = self.cursors.encode(fingerprint, Position("next", _key_of(rows[-1])))
         if rows and more_before:
-            previous_cursor = self.cursors.encode(fingerprint, Position("previous", _key_of(rows[0])))
+            previous_cursor = self.cursors.encode(
+                fingerprint, Position("previous", _key_of(rows[0]))
+            )
         return Page(
             resources=resources,
             total=total,
@@ -655,7 +699,7 @@ class SQLiteStore:
             f"SELECT s.rid, s.resource_type, s.k FROM ({inner}) AS s {condition} "
             f"ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
-        return db.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+        return db.execute(sql, params).fetchall()
 
     def _exists(
         self,
@@ -669,8 +713,15 @@ class SQLiteStore:
     ) -> bool:
         """Whether a match lies after (or before) ``anchor`` in the query's order."""
         rows = self._fetch(
-            db, where, key, params, descending if side == "after" else not descending,
-            Position("next", anchor), side, 1, 0,
+            db,
+            where,
+            key,
+            params,
+            descending if side == "after" else not descending,
+            Position("next", anchor),
+            side,
+            1,
+            0,
         )
         return bool(rows)
 

@@ -191,7 +191,8 @@ class FilterCompiler:
         alias = p.alias()
         if len(ref.chain) == 1:
             elements = d.elements(self.document, self._path(p, keys), alias)
-            return f"(SELECT {d.element(alias, kind_of(target))} FROM {elements} ORDER BY {alias}.ord LIMIT 1)"
+            first = d.element(alias, kind_of(target))
+            return f"(SELECT {first} FROM {elements} ORDER BY {alias}.ord LIMIT 1)"
         elements = d.elements(self.document, self._path(p, keys[:-1]), alias)
         value = d.extract(f"{alias}.value", self._path(p, keys[-1:]), kind_of(target))
         order = f"{alias}.ord"
@@ -245,8 +246,10 @@ class FilterCompiler:
                 elements = d.elements(self.document, self._path(p, keys), alias)
                 return _Target(ref.target, f"{alias}.value", elements, keys)
             if target.multi_valued:
-                raise InvalidFilter(f"'{path}': a multi-valued sub-attribute of a multi-valued "
-                                    "attribute cannot be compiled to SQL.")
+                raise InvalidFilter(
+                    f"'{path}': a multi-valued sub-attribute of a multi-valued "
+                    "attribute cannot be compiled to SQL."
+                )
             elements = d.elements(self.document, self._path(p, keys[:-1]), alias)
             value = d.extract(f"{alias}.value", self._path(p, keys[-1:]), kind_of(target))
             return _Target(target, value, elements, keys)
@@ -285,17 +288,20 @@ class FilterCompiler:
         value = self.dialect.extract(element.obj, self._path(p, keys), kind_of(sub))
         return _Target(sub, value, None, keys)
 
-    def _unknown(self, path: AttrPath) -> None:
-        """An attribute the schema does not define: its comparisons are false (any operator)."""
+    def _unknown(self, path: AttrPath) -> _Target | None:
+        """An attribute the schema does not define: no target, its comparisons are false."""
         if self.policy.unknown_filter_attribute == "error":
             raise InvalidFilter(f"Unknown attribute '{path}'.")
+        return None
 
     def _redirect(self, path: AttrPath, target: _Target, p: _Params) -> _Target:
         """A complex attribute without a sub-attribute compares its ``value`` sub-attribute."""
         value = target.attribute.sub_attribute("value")
         if value is None:
             names = ", ".join(s.name for s in target.attribute.sub_attributes)
-            raise InvalidFilter(f"'{path}' is complex: compare one of its sub-attributes ({names}).")
+            raise InvalidFilter(
+                f"'{path}' is complex: compare one of its sub-attributes ({names})."
+            )
         d = self.dialect
         keys = (value.name.casefold(),)
         if target.elements is not None:
@@ -347,9 +353,9 @@ class FilterCompiler:
         if attribute.returned is ReturnedKind.NEVER and op not in ("eq", "ne"):
             raise InvalidFilter(f"'{path}' can only be compared with eq, ne or pr.")
         if kind is AttributeType.BOOLEAN:
-            if isinstance(value, str) and self.policy.string_booleans:
-                if value.lower() in ("true", "false"):
-                    value = value.lower() == "true"
+            boolean_text = isinstance(value, str) and value.lower() in ("true", "false")
+            if boolean_text and self.policy.string_booleans:
+                value = str(value).lower() == "true"
             if isinstance(value, bool):
                 return value
         elif kind in (AttributeType.INTEGER, AttributeType.DECIMAL):

@@ -14,7 +14,8 @@ values Python prepared with the evaluator's own rules.
 >>> user = registry.resource_type("User")
 >>> search_document({"userName": "BJensen", "emails": {"value": "A@X.COM"},
 ...                  "meta": {"created": "2011-05-13T05:00:00+02:00"}}, user, registry)
-{'username': 'bjensen', 'emails': [{'value': 'a@x.com'}], 'meta': {'created': '2011-05-13T03:00:00.000000Z'}}
+{'username': 'bjensen', 'emails': [{'value': 'a@x.com'}],
+ 'meta': {'created': '2011-05-13T03:00:00.000000Z'}}
 """
 
 from __future__ import annotations

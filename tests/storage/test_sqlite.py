@@ -1,0 +1,193 @@
+"""SQLiteStore specifics: layout, migration, WAL, indexes, configuration, persistence."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from scimcore.errors import InternalServerError, InvalidValue, Uniqueness
+from scimcore.filter import parse_filter
+from scimcore.models import Group, User
+from scimcore.storage import Query
+from scimcore.stores import SCHEMA_VERSION, SQLiteStore
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "scim.sqlite3"
+
+
+def test_layout_and_persistence(path: Path) -> None:
+    store = SQLiteStore(path)
+    bjensen = store.create(User(user_name="bjensen", title="Tour Guide"))
+    store.close()
+    db = sqlite3.connect(path)
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"scim_meta", "scim_resources", "scim_search", "scim_lookup", "scim_unique"} <= tables
+    meta = dict(db.execute("SELECT key, value FROM scim_meta"))
+    assert meta["schema_version"] == SCHEMA_VERSION
+    assert meta["version"] == 1
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+    again = SQLiteStore(path)
+    assert again.get(User, bjensen.id or "") == bjensen
+    again.close()
+
+
+def test_a_newer_layout_is_refused(path: Path) -> None:
+    SQLiteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE scim_meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION + 1,))
+    db.commit()
+    db.close()
+    with pytest.raises(InternalServerError, match="layout"):
+        SQLiteStore(path)
+
+
+def test_cursors_survive_a_restart(path: Path) -> None:
+    store = SQLiteStore(path)
+    for i in range(5):
+        store.create(User(user_name=f"u{i}"))
+    query = Query(models=User, cursor="", count=2, sort_by="userName")
+    token = store.search(query).next_cursor
+    store.close()
+    again = SQLiteStore(path)
+    page = again.search(Query(models=User, cursor=token, count=2, sort_by="userName"))
+    assert [u.user_name for u in page.resources] == ["u2", "u3"]
+    again.close()
+
+
+def test_user_name_eq_is_an_index_seek(path: Path) -> None:
+    store = SQLiteStore(path)
+    store.create(User(user_name="bjensen"))
+    params: dict[str, object] = {}
+    where = store._where(Query(models=User, filter='userName eq "BJensen"'), params)
+    plan = " ".join(
+        str(row[3])
+        for row in store._db().execute(
+            f"EXPLAIN QUERY PLAN SELECT count(*) FROM scim_search AS r WHERE {where}", params
+        )
+    )
+    assert "scim_lookup" in plan
+    assert "USING PRIMARY KEY" in plan or "USING INDEX" in plan
+    store.close()
+
+
+def test_changing_the_lookups_rebuilds_the_index(path: Path) -> None:
+    store = SQLiteStore(path)
+    store.create(User(user_name="a", title="Boss"))
+    store.create(User(user_name="b", title="boss"))
+    store.close()
+    store = SQLiteStore(path, lookups={"User": ["title"]})
+    assert store._db().execute("SELECT count(*) FROM scim_lookup").fetchone()[0] == 2
+    page = store.search(Query(models=User, filter='title eq "BOSS"'))
+    assert sorted(u.user_name for u in page.resources) == ["a", "b"]
+    store.close()
+
+
+def test_configured_uniqueness(path: Path) -> None:
+    store = SQLiteStore(path, unique={"User": ["externalId"], "Group": ["displayName"]})
+    store.create(User(user_name="a", external_id="ABC"))
+    store.create(User(user_name="b", external_id="abc"))  # externalId is caseExact
+    with pytest.raises(Uniqueness, match="externalId 'ABC'"):
+        store.create(User(user_name="c", external_id="ABC"))
+    store.create(Group(display_name="Admins"))
+    with pytest.raises(Uniqueness):
+        store.create(Group(display_name="ADMINS"))  # displayName is not caseExact
+    store.close()
+
+
+def test_uniqueness_holds_between_two_stores_on_one_file(path: Path) -> None:
+    one, two = SQLiteStore(path), SQLiteStore(path)
+    one.create(User(user_name="bjensen"))
+    with pytest.raises(Uniqueness):
+        two.create(User(user_name="BJENSEN"))
+    x, y = one.create(User(user_name="x")), two.create(User(user_name="y"))
+    assert x.meta is not None
+    assert y.meta is not None
+    versions = {x.meta.version, y.meta.version}
+    assert len(versions) == 2
+    one.close()
+    two.close()
+
+
+@pytest.mark.parametrize("bad", ["nul\x00byte", "lone\ud800surrogate"])
+def test_values_sqlite_cannot_keep_are_invalid(path: Path, bad: str) -> None:
+    store = SQLiteStore(path)
+    with pytest.raises(InvalidValue):
+        store.create(User(user_name=bad))
+    assert store.search(Query(models=User)).total == 0
+    store.close()
+
+
+def test_scim_fold_is_registered(path: Path) -> None:
+    store = SQLiteStore(path)
+    assert (
+        store._db().execute("SELECT scim_fold('STRASSE') = scim_fold('straße')").fetchone()[0] == 1
+    )
+    store.close()
+
+
+def test_create_many_is_all_or_nothing(path: Path) -> None:
+    store = SQLiteStore(path)
+    with pytest.raises(Uniqueness):
+        store.create_many([User(user_name="a"), User(user_name="b"), User(user_name="A")])
+    assert store.search(Query(models=User)).total == 0
+    created = store.create_many([User(user_name="a"), Group(display_name="g")])
+    assert [type(r) for r in created] == [User, Group]
+    store.close()
+
+
+def test_update_is_atomic_between_threads(path: Path) -> None:
+    store = SQLiteStore(path)
+    user = store.create(User(user_name="counter", title="0"))
+
+    def bump(current: User) -> User:
+        current.title = str(int(current.title or "0") + 1)
+        return current
+
+    def work() -> None:
+        for _ in range(20):
+            store.update(User, user.id or "", bump)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get(User, user.id or "").title == "80"
+    store.close()
+
+
+def test_a_closed_store_refuses_calls(path: Path) -> None:
+    store = SQLiteStore(path)
+    store.close()
+    with pytest.raises(InternalServerError):
+        store.get(User, "x")
+
+
+def test_an_unconfigured_model_is_refused(path: Path) -> None:
+    store = SQLiteStore(path, models=[User])
+    with pytest.raises(InvalidValue):
+        store.create(Group(display_name="g"))
+    store.close()
+
+
+def test_search_over_users_and_groups_sorts_them_together(path: Path) -> None:
+    store = SQLiteStore(path)
+    store.create(User(user_name="u", display_name="beta"))
+    store.create(Group(display_name="Alpha"))
+    store.create(Group(display_name="gamma"))
+    page = store.search(Query(models=(User, Group), sort_by="displayName", count=2, cursor=""))
+    names = [r.display_name for r in page.resources]
+    assert names == ["Alpha", "beta"]
+    rest = store.search(
+        Query(models=(User, Group), sort_by="displayName", count=2, cursor=page.next_cursor)
+    )
+    assert [r.display_name for r in rest.resources] == ["gamma"]
+    found = store.search(Query(models=(User, Group), filter=parse_filter("userName pr")))
+    assert [type(r) for r in found.resources] == [User]
+    store.close()
