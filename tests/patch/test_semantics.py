@@ -577,3 +577,16 @@ def test_large_wholesale_member_replace() -> None:
     result = patch_result(group, body({"op": "replace", "path": "members", "value": value}))
     assert [m.value for m in result.added["members"]] == ["u20000"]
     assert [m.value for m in result.removed["members"]] == ["u0"]
+
+
+def test_read_only_sub_attribute_set_by_a_later_operation(user: User) -> None:
+    """Two operations on the same new value: the second may not set a readOnly part."""
+    manager = f"{ENTERPRISE}:manager"
+    with pytest.raises(Mutability):
+        apply_patch(
+            user,
+            body(
+                {"op": "add", "path": manager, "value": {"value": "m"}},
+                {"op": "add", "path": manager, "value": {"displayName": "M"}},
+            ),
+        )

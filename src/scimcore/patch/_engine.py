@@ -595,6 +595,7 @@ class _Patcher:
         if not self.policy.dotted_value_keys:
             raise InvalidPath(
                 f"'{path}' is a schema URN, not an attribute path (RFC 7644 §3.5.2 Figure 7).",
+                location=self.where,
                 source=path,
                 span=(0, len(path)),
             )
@@ -792,7 +793,8 @@ class _Patcher:
             self._check_new_element(attribute, decoded, location)
             new = decoded
         else:
-            new = self._own(old)
+            new = copy.copy(old)  # a new object, even if ``old`` is ours: it is compared below
+            self.owned.add(id(new))
             for sub in mentioned:
                 setattr(new, _pn(sub), getattr(decoded, _pn(sub)))
         if _is_empty(new):
@@ -821,7 +823,7 @@ class _Patcher:
                     return
                 raise NoTarget(
                     f"'{target.text}': '{attribute.name}' has no value to set '{sub.name}' on.",
-                    location=location,
+                    location=self.where or location,
                 )
             self._update_elements(target, list(range(len(old))), sub, value, location)
             return
@@ -833,7 +835,8 @@ class _Patcher:
             self._check_immutable(sub, getattr(old, _pn(sub)), value, location)
             if getattr(old, _pn(sub)) == value:
                 return
-            new = self._own(old)
+            new = copy.copy(old)
+            self.owned.add(id(new))
             setattr(new, _pn(sub), value)
             if _is_empty(new):
                 self._check_required(attribute, None, location)
@@ -928,9 +931,9 @@ class _Patcher:
     def _write_list(
         self, target: _Target, old: list[Any], new: list[Any], written: list[int], location: str
     ) -> None:
-        kept_written = [new[i] for i in written]
+        written_ids = {id(new[i]) for i in written}
         new = [e for e in new if not _is_empty(e)]
-        written = [i for i, e in enumerate(new) if any(e is w for w in kept_written)]
+        written = [i for i, e in enumerate(new) if id(e) in written_ids]
         self._check_required(target.attribute, new, location)
         if new == old:
             return
@@ -951,13 +954,15 @@ class _Patcher:
             raise NoTarget(
                 f"'{target.text}' matches no value, and its filter is not a conjunction of "
                 "'eq' tests that could describe a new one.",
-                location=location,
+                location=self.where or location,
             )
         if raw is None:
             return
         if not attribute.is_complex:
             if set(seed) != {"value"}:
-                raise NoTarget(f"'{target.text}' matches no value.", location=location)
+                raise NoTarget(
+                    f"'{target.text}' matches no value.", location=self.where or location
+                )
             element_raw: Any = raw
         elif sub is not None:
             element_raw = {**seed, sub.name: raw}
@@ -967,7 +972,9 @@ class _Patcher:
         if attribute.is_complex:
             for key in seed:
                 if attribute.sub_attribute(key) is None:
-                    raise NoTarget(f"'{target.text}' matches no value.", location=location)
+                    raise NoTarget(
+                        f"'{target.text}' matches no value.", location=self.where or location
+                    )
         element = self._decode(target.ref, element_raw, location, element=True)
         if attribute.is_complex:
             self._check_new_element(attribute, element, location)
