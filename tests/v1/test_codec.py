@@ -643,3 +643,99 @@ def test_bulk_request_data_is_translated_per_path() -> None:
             "not an object",
         ],
     }  # fmt: skip
+
+
+# --- 2.0 PatchOp -> 1.1 body (client side) ------------------------------------------------
+
+
+def bjensen() -> User:
+    user = v1.decode(load("spec-5.8-bjensen-1.1.json"), User)
+    user.groups = []
+    return user
+
+
+EQUIVALENT_PATCHES: list[tuple[str, list[dict[str, Any]]]] = [
+    ("clear", load("spec-5.8-patch-clear-2.0.json")["Operations"]),
+    ("replace emails", [{"op": "replace", "path": "emails", "value": [{"value": "n@x.org"}]}]),
+    (
+        "pathless",
+        [
+            {
+                "op": "replace",
+                "value": {
+                    "active": False,
+                    "name": {"givenName": "Bab"},
+                    ENTERPRISE_2: {"department": "Ops"},
+                },
+            }
+        ],
+    ),
+    (
+        "merge one value",
+        [{"op": "replace", "path": 'emails[value eq "babs@jensen.org"].primary', "value": True}],
+    ),
+    ("manager", [{"op": "replace", "path": f"{ENTERPRISE_2}:manager.value", "value": "m9"}]),
+    ("add value", [{"op": "add", "path": "phoneNumbers", "value": [{"value": "555-0000"}]}]),
+    ("delete value", [{"op": "remove", "path": 'ims[value eq "someaimhandle"]'}]),
+    (
+        "delete address",
+        [{"op": "remove", "path": 'addresses[type eq "work" and locality eq "Hollywood"]'}],
+    ),
+    (
+        "clear multi",
+        [{"op": "remove", "path": "photos"}, {"op": "replace", "path": "roles", "value": []}],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "operations"), EQUIVALENT_PATCHES)
+def test_a_2_0_patch_and_its_1_1_body_do_the_same(
+    case: str, operations: list[dict[str, Any]]
+) -> None:
+    user = bjensen()
+    body = v1.encode_patch({"Operations": operations}, User)
+    assert body["schemas"][0] == CORE
+    expected = apply_patch(
+        user, {"schemas": [PatchOp.__scim_schema__.id], "Operations": operations}
+    )
+    assert apply_patch(user, v1.decode_patch(body, User, current=user)) == expected
+
+
+def test_spec_5_8_patches_encode_to_their_1_1_bodies() -> None:
+    for name, model in (("members", Group), ("clear", User)):
+        two_0 = load(f"spec-5.8-patch-{name}-2.0.json")
+        one_1 = load(f"spec-5.8-patch-{name}-1.1.json")
+        assert v1.encode_patch(two_0, model) == one_1
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        # T162
+        [{"op": "replace", "path": 'addresses[type eq "work"].streetAddress', "value": "x"}],
+        [{"op": "remove", "path": 'emails[type eq "work"]'}],
+        [{"op": "replace", "path": 'emails[value eq "a@x"]', "value": {"value": "b@x"}}],
+        [{"op": "replace", "path": "emails.type", "value": "work"}],
+        [{"op": "add", "path": "title", "value": "x"}, {"op": "remove", "path": "title"}],
+        [
+            {"op": "add", "path": "emails", "value": [{"value": "a@x"}]},
+            {"op": "remove", "path": 'emails[value eq "a@x"]'},
+        ],
+        [{"op": "remove", "path": 'emails[value eq "a@x"].type'}],
+        [{"op": "remove", "path": 'emails[value co "a"]'}],
+    ],
+)
+def test_what_1_1_patch_cannot_say_raises(operations: list[dict[str, Any]]) -> None:
+    with pytest.raises(v1.NotExpressibleIn11):
+        v1.encode_patch({"Operations": operations}, User)
+
+
+def test_bad_2_0_patches_are_scim_errors() -> None:
+    from scimcore.errors import InvalidPath
+
+    with pytest.raises(InvalidPath):
+        v1.encode_patch({"Operations": [{"op": "remove", "path": "nosuch"}]}, User)
+    with pytest.raises(InvalidValue):
+        v1.encode_patch({"Operations": [{"op": "move", "path": "title"}]}, User)
+    with pytest.raises(InvalidSyntax):
+        v1.encode_patch({"Operations": "x"}, User)

@@ -25,7 +25,7 @@ from scimcore.codecs.v1._discovery import (
     encode_service_provider_config,
 )
 from scimcore.codecs.v1._filter import NotExpressibleIn11, decode_filter, encode_filter
-from scimcore.codecs.v1._patch import decode_patch
+from scimcore.codecs.v1._patch import decode_patch, encode_patch
 from scimcore.codecs.v1._translate import (
     CORE_SCHEMA,
     DROPPED,
@@ -59,6 +59,7 @@ __all__ = [
     "encode",
     "encode_error",
     "encode_filter",
+    "encode_patch",
     "encode_schema",
     "encode_service_provider_config",
     "name_to_v1",

@@ -31,19 +31,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from scimcore.codecs.v1._filter import NotExpressibleIn11
 from scimcore.codecs.v1._translate import (
+    CORE_SCHEMA,
     _find,
+    _value_to_v1,
+    name_to_v1,
     name_to_v2,
+    urn_to_v1,
     urn_to_v2,
     value_to_v2,
 )
-from scimcore.errors import InvalidSyntax, InvalidValue
-from scimcore.filter import And, AttrPath, Compare, Filter, fold
+from scimcore.errors import InvalidPath, InvalidSyntax, InvalidValue
+from scimcore.filter import And, AttrPath, Compare, Filter, fold, parse_path
 from scimcore.models import PatchOp, PatchOperation, Resource
 from scimcore.policy import Policy
 from scimcore.schema import Attribute, AttributeType, MutabilityKind
 
-__all__ = ["decode_patch"]
+__all__ = ["decode_patch", "encode_patch"]
 
 _FIXED = (MutabilityKind.READ_ONLY,)
 
@@ -285,3 +290,203 @@ def decode_patch(
     reader.members(base, core, "$")
     operations = reader.removes + reader.deletes + reader.merges
     return PatchOp(operations=[PatchOperation(**op) for op in operations])
+
+
+# ----------------------------------------------------------------------------- 2.0 -> 1.1
+
+
+class _Writer:
+    """Composes 2.0 operations into one 1.1 body, refusing what would change meaning."""
+
+    def __init__(self, model: type[Resource]) -> None:
+        self.model = model
+        self.body: dict[str, Any] = {}
+        self.removed: list[str] = []
+        self.written: set[tuple[str, str]] = set()
+        self.extensions: set[str] = set()
+
+    def container(self, schema_id: str) -> dict[str, Any]:
+        if schema_id == self.model.__scim_schema__.id:
+            return self.body
+        self.extensions.add(schema_id)
+        found: dict[str, Any] = self.body.setdefault(urn_to_v1(schema_id), {})
+        return found
+
+    def name(self, schema_id: str, attribute: Attribute, sub: str | None = None) -> str:
+        text = attribute.name if sub is None else f"{attribute.name}.{sub}"
+        if schema_id == self.model.__scim_schema__.id:
+            return name_to_v1(text, self.model)
+        return name_to_v1(f"{schema_id}:{text}", self.model)
+
+    def remove(self, schema_id: str, attribute: Attribute, sub: str | None) -> None:
+        if (schema_id, attribute.name) in self.written:
+            raise NotExpressibleIn11(
+                f"'{attribute.name}' is removed after it is set; SCIM 1.1 removes first."
+            )
+        self.removed.append(self.name(schema_id, attribute, sub))
+
+    def delete(self, schema_id: str, attribute: Attribute, node: Filter) -> None:
+        element = _element_of(attribute, node)
+        if (schema_id, attribute.name) in self.written:
+            raise NotExpressibleIn11(
+                f"A value of '{attribute.name}' is removed after one is added; "
+                "SCIM 1.1 deletes first."
+            )
+        element["operation"] = "delete"
+        self.container(schema_id).setdefault(attribute.name, []).append(element)
+
+    def set(
+        self, schema_id: str, attribute: Attribute, sub: str | None, value: Any, replace: bool
+    ) -> None:
+        container = self.container(schema_id)
+        value = _value_to_v1(value, schema_id, attribute) if sub is None else value
+        if value is None or value == []:
+            if replace or value is None:
+                self.remove(schema_id, attribute, sub)
+            return
+        self.written.add((schema_id, attribute.name))
+        if sub is not None:
+            if attribute.multi_valued:
+                raise NotExpressibleIn11(
+                    f"'{attribute.name}.{sub}' sets a sub-attribute of every value; "
+                    "SCIM 1.1 cannot say that."
+                )
+            wire = self.name(schema_id, attribute, sub).rsplit(".", 1)[1]
+            container.setdefault(attribute.name, {})[wire] = value
+        elif attribute.multi_valued:
+            values = value if isinstance(value, list) else [value]
+            if replace:
+                self.removed.append(self.name(schema_id, attribute))
+            container.setdefault(attribute.name, []).extend(values)
+        elif attribute.is_complex and isinstance(value, Mapping):
+            container.setdefault(attribute.name, {}).update(value)
+        else:
+            container[attribute.name] = value
+
+    def merge(
+        self, schema_id: str, attribute: Attribute, node: Filter, sub: str, value: Any
+    ) -> None:
+        element = _element_of(attribute, node, by_value_only=True)
+        if value is None:
+            raise NotExpressibleIn11("SCIM 1.1 cannot remove a sub-attribute of one value.")
+        wire = self.name(schema_id, attribute, sub).rsplit(".", 1)[1]
+        element[wire] = value
+        self.written.add((schema_id, attribute.name))
+        self.container(schema_id).setdefault(attribute.name, []).append(element)
+
+
+def _element_of(
+    attribute: Attribute, node: Filter, *, by_value_only: bool = False
+) -> dict[str, Any]:
+    """The 1.1 value object a 2.0 value filter stands for, or NotExpressibleIn11."""
+    terms = node.operands if isinstance(node, And) else (node,)
+    element: dict[str, Any] = {}
+    for term in terms:
+        if not (
+            isinstance(term, Compare)
+            and term.op == "eq"
+            and term.path.urn is None
+            and term.path.sub is None
+            and term.value is not None
+        ):
+            raise NotExpressibleIn11(f"SCIM 1.1 selects values by equality only, not '{node}'.")
+        sub = attribute.sub_attribute(term.path.name)
+        if sub is None:
+            raise NotExpressibleIn11(f"'{attribute.name}' has no '{term.path.name}'.")
+        element[sub.name] = term.value
+    has_value = attribute.sub_attribute("value") is not None
+    if has_value and set(element) != {"value"}:
+        raise NotExpressibleIn11(
+            f"SCIM 1.1 selects a value of '{attribute.name}' by its 'value' only, not '{node}'."
+        )
+    if by_value_only and not has_value:
+        raise NotExpressibleIn11(f"SCIM 1.1 cannot change one value of '{attribute.name}'.")
+    return element
+
+
+def encode_patch(patch: PatchOp | Mapping[str, Any], model: type[Resource]) -> dict[str, Any]:
+    """The SCIM 1.1 PATCH body (a partial resource) for a SCIM 2.0 ``PatchOp``.
+
+    The operations are composed into one body: removes into ``meta.attributes``,
+    a remove of one value (``members[value eq "x"]``) into ``"operation":
+    "delete"``, adds and replaces into the body (a replace of a multi-valued
+    attribute also lists it in ``meta.attributes``). What 1.1 cannot say raises
+    :class:`NotExpressibleIn11`: a value selected by anything but its ``value``,
+    a sub-attribute set on every value, or operations whose order 1.1 would
+    change (a remove after an add of the same attribute).
+
+    >>> from scimcore.models import Group
+    >>> encode_patch({"Operations": [
+    ...     {"op": "remove", "path": 'members[value eq "id1"]'},
+    ...     {"op": "add", "path": "members", "value": [{"value": "id2"}]}]}, Group)
+    {'schemas': ['urn:scim:schemas:core:1.0'],
+     'members': [{'value': 'id1', 'operation': 'delete'}, {'value': 'id2'}]}
+    >>> from scimcore.models import User
+    >>> encode_patch({"Operations": [{"op": "replace", "value": "1 Main St",
+    ...     "path": 'addresses[type eq "work"].streetAddress'}]}, User)
+    Traceback (most recent call last):
+    ...
+    scimcore.codecs.v1._filter.NotExpressibleIn11: SCIM 1.1 cannot change one value of 'addresses'.
+    """
+    if isinstance(patch, PatchOp):
+        operations = [(o.op, o.path, o.value) for o in patch.operations]
+    else:
+        raw = _get(patch, "Operations")
+        if not isinstance(raw, list) or not all(isinstance(o, Mapping) for o in raw):
+            raise InvalidSyntax("A PatchOp needs an 'Operations' list of objects.")
+        operations = [(_get(o, "op"), _get(o, "path"), _get(o, "value")) for o in raw]
+    writer = _Writer(model)
+    extensions = {urn.casefold(): urn for urn in model.__scim_extensions__}
+    for op, path, value in operations:
+        kind = op.casefold() if isinstance(op, str) else ""
+        if kind not in ("add", "remove", "replace"):
+            raise InvalidValue(f"Unknown PATCH operation {op!r}.")
+        if path is None:
+            if kind == "remove" or not isinstance(value, Mapping):
+                raise InvalidValue("A PATCH operation without a path needs an object value.")
+            for key, item in value.items():
+                urn = extensions.get(key.casefold()) if isinstance(key, str) else None
+                if urn is not None and isinstance(item, Mapping):
+                    for sub_key, sub_item in item.items():
+                        _write(writer, kind, f"{urn}:{sub_key}", sub_item)
+                else:
+                    _write(writer, kind, str(key), item)
+            continue
+        if not isinstance(path, str):
+            raise InvalidValue("A PATCH 'path' is a string.")
+        _write(writer, kind, path, value)
+    out: dict[str, Any] = {
+        "schemas": [CORE_SCHEMA, *sorted(urn_to_v1(u) for u in writer.extensions)]
+    }
+    out.update(writer.body)
+    if writer.removed:
+        out["meta"] = {"attributes": list(dict.fromkeys(writer.removed))}
+    return out
+
+
+def _write(writer: _Writer, kind: str, path: str, value: Any) -> None:
+    parsed = parse_path(path)
+    attr = parsed.path
+    found = _find(writer.model, attr.urn, attr.name)
+    if found is None:
+        raise InvalidPath(f"No attribute '{path}' in {writer.model.__name__}.")
+    schema_id, attribute = found
+    sub = attr.sub or parsed.sub
+    if sub is not None:
+        sub_attribute = attribute.sub_attribute(sub)
+        if sub_attribute is None:
+            raise InvalidPath(f"No attribute '{path}' in {writer.model.__name__}.")
+        sub = sub_attribute.name
+    if parsed.filter is None:
+        if kind == "remove":
+            writer.remove(schema_id, attribute, sub)
+        else:
+            writer.set(schema_id, attribute, sub, value, replace=kind == "replace")
+    elif kind == "remove":
+        if sub is not None:
+            raise NotExpressibleIn11("SCIM 1.1 cannot remove a sub-attribute of one value.")
+        writer.delete(schema_id, attribute, parsed.filter)
+    elif sub is not None:
+        writer.merge(schema_id, attribute, parsed.filter, sub, value)
+    else:
+        raise NotExpressibleIn11(f"SCIM 1.1 cannot {kind} the values a filter selects: '{path}'.")
