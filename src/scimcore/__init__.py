@@ -1,13 +1,21 @@
 """scimcore: a SCIM 2.0 and SCIM 1.1 protocol library.
 
 The public surface is curated here; everything in a ``_private`` module may
-change. See https://scimcore.readthedocs.io for the guide.
+change. The sub-modules that need an optional dependency (``asgi``, ``wsgi``,
+``strategies`` needs Hypothesis, ``testing`` needs pytest) load on first use.
 
 >>> import scimcore
+>>> user = scimcore.codecs.v2.decode({"userName": "bjensen", "active": True}, scimcore.User)
+>>> scimcore.compile_filter('userName eq "BJENSEN"', scimcore.User)(user)
+True
 >>> scimcore.InvalidFilter().to_dict()["scimType"]
 'invalidFilter'
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from scimcore import codecs, stores
 from scimcore._version import __version__
 from scimcore.errors import (
     BadRequest,
@@ -35,6 +43,20 @@ from scimcore.errors import (
     Unauthorized,
     Uniqueness,
 )
+from scimcore.filter import Filter, PatchPath, compile_filter, parse_filter, parse_path
+from scimcore.models import (
+    BulkRequest,
+    BulkResponse,
+    EnterpriseUser,
+    Error,
+    Group,
+    ListResponse,
+    PatchOp,
+    PatchOperation,
+    SearchRequest,
+    User,
+)
+from scimcore.patch import PatchResult, apply_patch, patch_result
 from scimcore.policy import Policy
 from scimcore.schema import (
     Attribute,
@@ -44,13 +66,32 @@ from scimcore.schema import (
     ServiceProviderConfig,
     core_schemas,
 )
+from scimcore.service import Request, Response, ScimService
+
+if TYPE_CHECKING:
+    from scimcore import asgi, strategies, testing, wsgi
+
+_LAZY = ("asgi", "wsgi", "strategies", "testing")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f"scimcore.{name}")
+    raise AttributeError(f"module 'scimcore' has no attribute {name!r}")
+
 
 __all__ = [
     "Attribute",
     "BadRequest",
+    "BulkRequest",
+    "BulkResponse",
     "Conflict",
+    "EnterpriseUser",
+    "Error",
     "ExpiredCursor",
+    "Filter",
     "Forbidden",
+    "Group",
     "InternalServerError",
     "InvalidCount",
     "InvalidCursor",
@@ -59,23 +100,44 @@ __all__ = [
     "InvalidSyntax",
     "InvalidValue",
     "InvalidVersion",
+    "ListResponse",
     "MethodNotAllowed",
     "Mutability",
     "NoTarget",
     "NotFound",
     "NotImplementedByServer",
+    "PatchOp",
+    "PatchOperation",
+    "PatchPath",
+    "PatchResult",
     "PayloadTooLarge",
     "Policy",
     "PreconditionFailed",
+    "Request",
     "ResourceType",
+    "Response",
     "Schema",
     "SchemaRegistry",
     "ScimError",
+    "ScimService",
+    "SearchRequest",
     "Sensitive",
     "ServiceProviderConfig",
     "TooMany",
     "Unauthorized",
     "Uniqueness",
+    "User",
     "__version__",
+    "apply_patch",
+    "asgi",
+    "codecs",
+    "compile_filter",
     "core_schemas",
+    "parse_filter",
+    "parse_path",
+    "patch_result",
+    "stores",
+    "strategies",
+    "testing",
+    "wsgi",
 ]
