@@ -30,6 +30,7 @@ def test_public_surface_is_pinned() -> None:
         "Response",
         "Route",
         "ScimService",
+        "ScimV1Service",
         "StoreCall",
         "UnsupportedMediaType",
         "route",
