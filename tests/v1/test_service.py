@@ -6,8 +6,11 @@ import asyncio
 import json
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scimcore.service import Request, Response, ScimService, ScimV1Service
 from scimcore.stores import MemoryStore
@@ -170,3 +173,49 @@ def test_the_wsgi_adapter_serves_1_1() -> None:
     missing = json.loads(b"".join(app(environ, lambda status, headers: seen.append(status))))
     assert seen[-1] == "404 Not Found"
     assert missing["Errors"][0]["code"] == "404"
+
+
+def test_authentication_comes_before_the_body_and_the_store() -> None:
+    v1 = ScimV1Service(ScimService(MemoryStore(), tokens=["s3cret"]))
+    for method in ("PATCH", "PUT"):
+        errors(v1.handle(Request(method, "/Users/nope", body=b"{not json")), 401)
+    errors(v1.handle(Request("POST", "/Bulk", body=b"[]")), 401)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(
+            ["schemas", "userName", "members", "value", "operation", "meta", "attributes",
+             "emails", "name", "givenName", "active", "displayName", "Operations", "method",
+             "path", "data", "urn:scim:schemas:extension:enterprise:1.0", "manager", "managerId",
+             "id", "x"]
+        ),
+        inner,
+        max_size=4,
+    ),
+    max_leaves=10,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["POST /Users", "PUT /Users/u", "PATCH /Users/u", "PATCH /Groups/g",
+                     "POST /Bulk", "POST /Groups"]),
+    _JSON,
+    st.text(max_size=20),
+)  # fmt: skip
+def test_no_body_or_filter_makes_a_500(target: str, document: Any, text: str) -> None:
+    service = ScimService(MemoryStore())
+    v1 = ScimV1Service(service)
+    group = create(v1, "/Groups", {"displayName": "g", "members": []})
+    user = create(v1, "/Users", {"userName": "u"})
+    method, path = target.split(" ")
+    path = path.replace("/u", f"/{user['id']}").replace("/g", f"/{group['id']}")
+    response = v1.handle(Request(method, path, body=json.dumps(document).encode()))
+    assert response.status < 500, response.body
+    if response.status >= 400:
+        errors(response, response.status)
+    listed = v1.handle(Request("GET", "/Users", query=urlencode({"filter": text, "sortBy": text})))
+    assert listed.status in (200, 400), listed.body

@@ -228,6 +228,8 @@ class ScimV1Service(ScimService):
     def _resource(
         self, request: Request, method: str, model: type[Any], segments: list[str]
     ) -> Gen[Response]:
+        # Authenticate before reading the body or the store (the 2.0 pipeline does it again).
+        self._authenticate(request)
         path = "/" + "/".join(segments)
         query = self._query(request.query, model)
         body = b""
@@ -291,6 +293,7 @@ class ScimV1Service(ScimService):
         return out
 
     def _bulk(self, request: Request) -> Gen[Response]:
+        self._authenticate(request)
         data = bulk_request_to_v2(self._body(request), self.models, policy=self.policy)
         inner = self._inner(request, "POST", "/Bulk", "", _dumps(data))
         response = yield from self.v2._respond(inner)
