@@ -436,3 +436,88 @@ def test_wrong_methods_are_405_with_allow(http: Any, method: str, path: str) -> 
 
 def test_T151_me_is_501_when_the_service_does_not_know_the_subject(http: Any) -> None:
     assert_error(http.get("/Me"), 501)
+
+
+# --- Identity providers' request shapes (research notes, other-anchors.md §C) -------------
+
+
+def test_E14_E15_entra_creates(http: Any) -> None:
+    group = http.post(
+        "/Groups",
+        {
+            "schemas": [
+                GROUP,
+                "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group",
+            ],
+            "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+            "displayName": unique("Group"),
+            "meta": {"resourceType": "Group"},
+        },
+    )
+    assert group.status == 201, group
+    user = http.post(
+        "/Users",
+        {
+            "schemas": [USER, ENTERPRISE],
+            "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+            "userName": unique("Test_User"),
+            "active": True,
+            "emails": [{"primary": True, "type": "work", "value": "Test_User@testuser.com"}],
+            "meta": {"resourceType": "User"},
+            "name": {
+                "formatted": "givenName familyName",
+                "familyName": "familyName",
+                "givenName": "givenName",
+            },
+            "roles": [],
+        },
+    )
+    assert user.status == 201, user
+    assert user.json["meta"]["resourceType"] == "User"
+
+
+def test_O2_O3_okta_create_then_put_with_id_groups_and_meta(http: Any) -> None:
+    name = unique("test.user") + "@okta.local"
+    created = http.post(
+        "/Users",
+        {
+            "schemas": [USER],
+            "userName": name,
+            "name": {"givenName": "Test", "familyName": "User"},
+            "emails": [{"primary": True, "value": name, "type": "work"}],
+            "displayName": "Test User",
+            "locale": "en-US",
+            "externalId": "00ujl29u0le5T6Aj10h7",
+            "groups": [],
+            "password": "1mz050nq",
+            "active": True,
+        },
+    )
+    assert created.status == 201, created
+    assert "password" not in created.json
+    user_id = created.json["id"]
+    replaced = http.put(
+        f"/Users/{user_id}",
+        {
+            "schemas": [USER],
+            "id": user_id,
+            "userName": name,
+            "name": {"givenName": "Another", "middleName": "", "familyName": "User"},
+            "emails": [{"primary": True, "value": name, "type": "work"}],
+            "displayName": "Another User",
+            "locale": "en-US",
+            "externalId": "00ujl29u0le5T6Aj10h7",
+            "groups": [],
+            "password": "1mz050nq",
+            "active": True,
+            "meta": {"resourceType": "User"},
+        },
+    )
+    assert replaced.status == 200, replaced
+    assert replaced.json["name"]["givenName"] == "Another"
+    deactivated = http.patch(
+        f"/Users/{user_id}",
+        {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "value": {"active": False}}]},
+    )
+    assert deactivated.status == 200
+    assert deactivated.json["active"] is False
