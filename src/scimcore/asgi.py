@@ -83,7 +83,9 @@ def create_app(service: ScimService, *, prefix: str = "") -> ASGIApp:
 
     The path the service sees is the request's path without the mount point
     (``root_path``) and without ``prefix``; ``Location`` URLs are built from the
-    ``Host`` header, the scheme, ``root_path`` and ``prefix``.
+    ``Host`` header, the scheme, ``root_path`` and ``prefix``. A ``user`` the
+    host's middleware put in the scope (Starlette's ``AuthenticationMiddleware``
+    does) becomes the request's ``principal``.
     """
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
 
@@ -109,6 +111,7 @@ def create_app(service: ScimService, *, prefix: str = "") -> ASGIApp:
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             body=body,
             base_url=_base_url(scope, prefix),
+            principal=scope.get("user"),
         )
         await _send(send, await service.handle_async(request))
 

@@ -88,6 +88,8 @@ def create_app(service: ScimService, *, prefix: str = "") -> WSGIApp:
 
     The path the service sees is ``PATH_INFO`` without ``prefix``; ``Location``
     URLs are built from ``Host``, the scheme, ``SCRIPT_NAME`` and ``prefix``.
+    ``REMOTE_USER``, when the server or a middleware set it, becomes the
+    request's ``principal``.
     """
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
 
@@ -107,6 +109,7 @@ def create_app(service: ScimService, *, prefix: str = "") -> WSGIApp:
                 headers=_headers(environ),
                 body=body,
                 base_url=_base_url(environ, prefix),
+                principal=environ.get("REMOTE_USER"),
             )
             if service._is_async:
                 response = asyncio.run(service.handle_async(request))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from scimcore.errors import Forbidden, InvalidValue, Unauthorized
@@ -129,3 +130,68 @@ def test_policy_per_service(serve: Any) -> None:
     reply = strict.post("/Users", body)
     assert reply.status == 400
     assert reply.json["scimType"] == "invalidValue"
+
+
+class HostAuthenticated(Hooks):
+    """The host framework authenticated the request; the hooks only read who it was."""
+
+    def authorize(
+        self, ctx: Context, action: str, model: type[Any] | None, resource_id: str | None
+    ) -> None:
+        if ctx.principal != "alice":
+            raise Forbidden(f"{ctx.principal!r} may not {action}")
+
+
+def test_the_host_principal_reaches_the_hooks_through_wsgi_and_asgi() -> None:
+    import asyncio
+    import json
+    from io import BytesIO
+
+    from scimcore.asgi import create_app as asgi_app
+    from scimcore.wsgi import create_app as wsgi_app
+
+    service = ScimService(MemoryStore(), hooks=HostAuthenticated())
+
+    def wsgi(user: str | None) -> str:
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/Users",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": BytesIO(),
+        }
+        if user is not None:
+            environ["REMOTE_USER"] = user
+        seen: list[str] = []
+        b"".join(wsgi_app(service)(environ, lambda status, headers: seen.append(status)))
+        return seen[0]
+
+    assert wsgi("alice") == "200 OK"
+    assert wsgi("mallory") == "403 Forbidden"
+    assert wsgi(None) == "403 Forbidden"
+
+    async def asgi(user: str) -> tuple[int, Any]:
+        sent: list[MutableMapping[str, Any]] = []
+
+        async def receive() -> MutableMapping[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/Users",
+            "query_string": b"",
+            "headers": [(b"host", b"example.com")],
+            "scheme": "https",
+            "user": user,
+        }
+        await asgi_app(service)(scope, receive, send)
+        return sent[0]["status"], json.loads(sent[1]["body"])
+
+    assert asyncio.run(asgi("alice"))[0] == 200
+    status, error = asyncio.run(asgi("mallory"))
+    assert (status, error["detail"]) == (403, "'mallory' may not search")
