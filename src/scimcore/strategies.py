@@ -113,8 +113,16 @@ def _patch_operations(model: type) -> Any:
     def one(draw: Any) -> dict[str, Any]:
         op = draw(st.sampled_from(["add", "remove", "replace"]))
         text, top, target = draw(st.sampled_from(targets))
-        shape = draw(st.sampled_from(["plain", "plain", "filter", "pathless", "unknown"]))
+        shape = draw(
+            st.sampled_from(["plain", "plain", "filter", "pathless", "unknown", "selection"])
+        )
         operation: dict[str, Any] = {"op": draw(ops_case(op))}
+        if shape == "selection" and top.multi_valued and target is top:
+            # Entra E5: {"op": "Remove", "path": "members", "value": [{"value": "…"}]}
+            operation["op"] = draw(ops_case("remove"))
+            operation["path"] = text
+            operation["value"] = draw(_patch_value(top))
+            return operation
         if shape == "unknown":
             operation["path"] = "noSuchAttribute"
             operation["value"] = "x"
