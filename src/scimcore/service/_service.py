@@ -687,7 +687,9 @@ class ScimService:
         )
         page = yield from _call("search", query)
         resources = list(page.resources)
-        yield from self._fill_groups(ctx, resources)
+        yield from self._fill_groups(
+            ctx, resources, (params.attributes, params.excluded_attributes)
+        )
         documents = [
             self._document(ctx.request, r, params.attributes, params.excluded_attributes)
             for r in resources
@@ -707,9 +709,21 @@ class ScimService:
         if self._membership is not None and type(resource) is self.user_model:
             resource.groups = []
 
-    def _fill_groups(self, ctx: Context, resources: Sequence[Any]) -> Gen[None]:
-        """Set ``groups`` on every user among ``resources`` from the groups' ``members``."""
+    def _fill_groups(
+        self,
+        ctx: Context,
+        resources: Sequence[Any],
+        projected: tuple[Sequence[str], Sequence[str]] | None = None,
+    ) -> Gen[None]:
+        """Set ``groups`` on every user among ``resources`` from the groups' ``members``.
+
+        Skipped when the response leaves ``groups`` out (``attributes`` without
+        it, or ``excludedAttributes`` with it): nobody would see the result.
+        """
         if self._membership is None or self.group_model is None:
+            return
+        attributes, excluded = projected or projection(parse_query(ctx.request.query))
+        if not _shows_groups(attributes, excluded):
             return
         users = {r.id: r for r in resources if type(r) is self.user_model and r.id}
         if not users:
@@ -906,6 +920,26 @@ def _is_groups(node: Filter) -> bool:
     if path is None or path.name.casefold() != "groups":
         return False
     return path.urn is None or path.urn.casefold() == "urn:ietf:params:scim:schemas:core:2.0:user"
+
+
+def _names_groups(path: str) -> bool:
+    urn, colon, name = path.rpartition(":")
+    if colon and urn.casefold() != "urn:ietf:params:scim:schemas:core:2.0:user":
+        return False
+    return name.split(".", 1)[0].casefold() == "groups"
+
+
+def _shows_groups(attributes: Sequence[str], excluded: Sequence[str]) -> bool:
+    """Whether a response projected this way carries ``User.groups``.
+
+    >>> _shows_groups((), ()), _shows_groups(("userName",), ()), _shows_groups((), ("groups",))
+    (True, False, False)
+    >>> _shows_groups(("groups.display",), ()), _shows_groups((), ("groups.display",))
+    (True, True)
+    """
+    if attributes:
+        return any(_names_groups(a) for a in attributes)
+    return not any(_names_groups(e) and "." not in e.rpartition(":")[2] for e in excluded)
 
 
 def _mentions_groups(node: Filter) -> bool:
