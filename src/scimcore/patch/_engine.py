@@ -131,6 +131,24 @@ def _pn(attribute: Attribute) -> str:
     return _py(attribute.name)
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_set = object.__setattr__
+
+
+def _copy(obj: Any) -> Any:
+    """A shallow copy of a model instance (twice as fast as ``copy.copy`` on slots)."""
+    cls = type(obj)
+    names = _FIELDS.get(cls)
+    if names is None:
+        if not attrs.has(cls) or not hasattr(cls, "__slots__"):
+            return copy.copy(obj)
+        names = _FIELDS[cls] = tuple(f.name for f in attrs.fields(cls))
+    new = object.__new__(cls)
+    for name in names:
+        _set(new, name, getattr(obj, name))
+    return new
+
+
 def _fold(text: str) -> str:
     if text.isascii():
         return text.casefold()
@@ -287,7 +305,7 @@ class _Patcher:
             urn.casefold(): urn for urn in self.resource_type.extension_urns
         }
         self.original = resource
-        self.draft = copy.copy(resource)
+        self.draft = _copy(resource)
         self.owned: set[int] = {id(self.draft)}
         self.touched: dict[str, AttributeRef] = {}
         self.schemas_touched = False
@@ -299,7 +317,7 @@ class _Patcher:
     def _own(self, obj: Any) -> Any:
         if id(obj) in self.owned:
             return obj
-        new = copy.copy(obj)
+        new = _copy(obj)
         self.owned.add(id(new))
         return new
 
@@ -793,7 +811,7 @@ class _Patcher:
             self._check_new_element(attribute, decoded, location)
             new = decoded
         else:
-            new = copy.copy(old)  # a new object, even if ``old`` is ours: it is compared below
+            new = _copy(old)  # a new object, even if ``old`` is ours: it is compared below
             self.owned.add(id(new))
             for sub in mentioned:
                 setattr(new, _pn(sub), getattr(decoded, _pn(sub)))
@@ -835,7 +853,7 @@ class _Patcher:
             self._check_immutable(sub, getattr(old, _pn(sub)), value, location)
             if getattr(old, _pn(sub)) == value:
                 return
-            new = copy.copy(old)
+            new = _copy(old)
             self.owned.add(id(new))
             setattr(new, _pn(sub), value)
             if _is_empty(new):
@@ -864,7 +882,7 @@ class _Patcher:
             if before == value and type(before) is type(value):
                 continue
             self._check_immutable(sub, before, value, location)
-            element = copy.copy(element)
+            element = _copy(element)
             setattr(element, _pn(sub), value)
             new[i] = element
             changed.append(i)
@@ -918,9 +936,9 @@ class _Patcher:
         for i in indexes:
             old = new[i]
             if replace:
-                element = copy.copy(decoded)  # "all matching record values SHALL be replaced"
+                element = _copy(decoded)  # "all matching record values SHALL be replaced"
             else:
-                element = copy.copy(old)
+                element = _copy(old)
                 for s in mentioned:
                     setattr(element, _pn(s), getattr(decoded, _pn(s)))
             self._check_element(attribute, old, element, location)
@@ -1090,7 +1108,7 @@ class _Patcher:
         (winner,) = winners
         for i, value in enumerate(values):
             if i != winner and getattr(value, "primary", None) is True:
-                value = copy.copy(value)
+                value = _copy(value)
                 value.primary = False
                 values[i] = value
 
