@@ -590,3 +590,87 @@ def test_read_only_sub_attribute_set_by_a_later_operation(user: User) -> None:
                 {"op": "add", "path": manager, "value": {"displayName": "M"}},
             ),
         )
+
+
+# ----------------------------------------------------------------- choices where the RFC is silent
+
+
+def test_sub_attribute_of_every_value(user: User) -> None:
+    """emails.display (no filter) applies to every value; with no value at all: noTarget."""
+    patched = apply_patch(user, body({"op": "replace", "path": "emails.display", "value": "D"}))
+    assert [e.display for e in patched.emails] == ["D", "D"]
+    with pytest.raises(NoTarget) as caught:
+        apply_patch(
+            User(user_name="x"), body({"op": "add", "path": "emails.display", "value": "D"})
+        )
+    assert caught.value.location == "$.Operations[0].path"
+    removed = apply_patch(patched, body({"op": "remove", "path": "emails.display"}))
+    assert removed == user
+
+
+def test_add_on_a_selection_merges(user: User) -> None:
+    """add emails[type eq "home"] {display}: merged into the home email, the rest kept."""
+    patched = apply_patch(
+        user, body({"op": "add", "path": 'emails[type eq "home"]', "value": {"display": "Home"}})
+    )
+    assert [(e.value, e.display) for e in patched.emails] == [
+        ("bjensen@example.com", None),
+        ("babs@jensen.org", "Home"),
+    ]
+
+
+def test_replace_a_selection_with_null_removes_it(user: User) -> None:
+    patched = apply_patch(
+        user, body({"op": "replace", "path": 'emails[type eq "home"]', "value": None})
+    )
+    assert [e.type for e in patched.emails] == ["work"]
+
+
+def test_replace_a_selected_member_record_keeps_immutable_values() -> None:
+    """members sub-attributes are immutable: a record replaced with another value is refused,
+    one that only adds a sub-attribute with no value yet is not."""
+    group = Group(display_name="G", members=members("U1"))
+    with pytest.raises(Mutability):
+        apply_patch(
+            group,
+            body({"op": "replace", "path": 'members[value eq "U1"]', "value": {"value": "U2"}}),
+        )
+    patched = apply_patch(
+        group,
+        body(
+            {
+                "op": "replace",
+                "path": 'members[value eq "U1"]',
+                "value": {"value": "U1", "display": "One"},
+            }
+        ),
+    )
+    assert patched.members == [GroupMember(value="U1", display="One")]
+
+
+def test_schemas_writes(user: User) -> None:
+    """A write to schemas: declared URNs only, the base stays, an unlisted extension goes."""
+    with_ext = apply_patch(
+        user, body({"op": "add", "path": f"{ENTERPRISE}:department", "value": "T"})
+    )
+    base = user.schemas[0]
+    result = patch_result(with_ext, body({"op": "replace", "path": "schemas", "value": [base]}))
+    assert result.resource == user
+    assert result.attributes == frozenset({"schemas", f"{ENTERPRISE}:department"})
+    with pytest.raises(InvalidValue) as caught:
+        apply_patch(user, body({"op": "replace", "path": "schemas", "value": [ENTERPRISE]}))
+    assert caught.value.location == "$.Operations[0].value"
+    unknown = body({"op": "add", "path": "schemas", "value": ["urn:example:unknown"]})
+    assert patch_result(user, unknown).changed is False
+    with pytest.raises(InvalidValue):
+        apply_patch(user, unknown, policy=Policy.strict())
+    upper = apply_patch(user, body({"op": "add", "path": "schemas", "value": [ENTERPRISE.upper()]}))
+    assert upper.schemas == [base, ENTERPRISE]
+
+
+def test_remove_a_value_from_an_extension_complex(user: User) -> None:
+    manager = f"{ENTERPRISE}:manager"
+    with_manager = apply_patch(user, body({"op": "add", "path": manager, "value": {"value": "m"}}))
+    result = patch_result(with_manager, body({"op": "remove", "path": f"{manager}.value"}))
+    assert result.resource == user
+    assert result.attributes == frozenset({manager, "schemas"})
