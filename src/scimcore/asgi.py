@@ -78,14 +78,16 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def create_app(service: ScimService, *, prefix: str = "") -> ASGIApp:
+def create_app(service: ScimService, *, prefix: str = "", sync_to_thread: bool = True) -> ASGIApp:
     """An ASGI 3 application serving ``service`` under ``prefix`` (``""`` or ``/scim/v2``).
 
     The path the service sees is the request's path without the mount point
     (``root_path``) and without ``prefix``; ``Location`` URLs are built from the
     ``Host`` header, the scheme, ``root_path`` and ``prefix``. A ``user`` the
     host's middleware put in the scope (Starlette's ``AuthenticationMiddleware``
-    does) becomes the request's ``principal``.
+    does) becomes the request's ``principal``. ``sync_to_thread`` is passed to
+    :meth:`~scimcore.ScimService.handle_async`: leave it on unless every call
+    of a sync store is known to be short.
     """
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
 
@@ -113,6 +115,6 @@ def create_app(service: ScimService, *, prefix: str = "") -> ASGIApp:
             base_url=_base_url(scope, prefix),
             principal=scope.get("user"),
         )
-        await _send(send, await service.handle_async(request))
+        await _send(send, await service.handle_async(request, sync_to_thread=sync_to_thread))
 
     return app

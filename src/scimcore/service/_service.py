@@ -267,13 +267,19 @@ class ScimService:
             return store_update(self.store, *call.args, **call.kwargs)
         return getattr(self.store, call.method)(*call.args, **call.kwargs)
 
-    async def handle_async(self, request: Request) -> Response:
+    async def handle_async(self, request: Request, *, sync_to_thread: bool = True) -> Response:
         """Serve one request from async code; never raises.
 
-        With an async store the store calls are awaited; with a sync store the
-        whole request runs in a worker thread.
+        With an async store the store calls are awaited. With a sync store the
+        whole request runs in a worker thread, so the event loop never blocks;
+        ``sync_to_thread=False`` runs it on the loop instead, which saves the
+        thread hand-off where every store call is known to be short (a
+        ``MemoryStore``, a local SQLite file) at the price of blocking the loop
+        during each request.
         """
         if not self._is_async:
+            if not sync_to_thread:
+                return self.handle(request)
             return await asyncio.to_thread(self.handle, request)
         handler = self._respond(request)
         value: Any = None
