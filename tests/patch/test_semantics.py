@@ -674,3 +674,15 @@ def test_remove_a_value_from_an_extension_complex(user: User) -> None:
     result = patch_result(with_manager, body({"op": "remove", "path": f"{manager}.value"}))
     assert result.resource == user
     assert result.attributes == frozenset({manager, "schemas"})
+
+
+def test_a_resource_must_be_typed() -> None:
+    with pytest.raises(TypeError, match="typed resource"):
+        apply_patch({"userName": "x"}, body({"op": "add", "path": "title", "value": "x"}))
+
+
+def test_model_path_must_be_a_string(user: User) -> None:
+    from scimcore.models import PatchOp, PatchOperation
+
+    with pytest.raises(InvalidPath):
+        apply_patch(user, PatchOp(operations=[PatchOperation(op="add", path=5, value="x")]))  # type: ignore[arg-type]

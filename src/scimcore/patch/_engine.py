@@ -296,6 +296,11 @@ class _Patcher:
 
     def __init__(self, resource: Any, policy: Policy) -> None:
         model = type(resource)
+        if not hasattr(model, "scim_registry") or not hasattr(model, "__scim_resource_type__"):
+            raise TypeError(
+                f"apply_patch needs a typed resource (a scimcore.models.Resource), "
+                f"not {model.__name__}; decode JSON first with scimcore.codecs.v2.decode"
+            )
         self.model = model
         self.policy = policy
         self.registry = model.scim_registry()

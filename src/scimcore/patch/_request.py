@@ -102,7 +102,10 @@ def _from_model(patch: Any) -> list[Operation]:
                 location=f"$.Operations[{index}].op",
             )
         value = getattr(item, "value", MISSING)
-        result.append(Operation(op.casefold(), getattr(item, "path", None), value, index))
+        path = getattr(item, "path", None)
+        if path is not None and not isinstance(path, str):
+            raise InvalidPath("'path' must be a string.", location=f"$.Operations[{index}].path")
+        result.append(Operation(op.casefold(), path, value, index))
     return result
 
 
