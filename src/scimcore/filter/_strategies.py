@@ -311,7 +311,16 @@ def _expression_text(*, relative: bool) -> SearchStrategy[str]:
 def _explicit() -> dict[str, SearchStrategy[str]]:
     from hypothesis import strategies as st
 
+    spaces = st.sampled_from((" ", " ", "  "))
+
+    def keyword(word: str) -> SearchStrategy[str]:
+        return st.builds(lambda a, w, b: a + w + b, spaces, _case(word), spaces)
+
     return {
+        "_SP": spaces,
+        "_AND": keyword("and"),
+        "_OR": keyword("or"),
+        "NOT": _case("not"),
         "ATTR_EXP": _expression_text(relative=True) | _expression_text(relative=False),
         "SUFFIX_EXP": _expression_text(relative=True).map(lambda e: "." + e),
         "VALUE_PATH": st.builds(lambda n: n + "[", _names()),
@@ -337,7 +346,9 @@ def path_strings() -> SearchStrategy[str]:
     """PATCH path text drawn from ``grammar.lark`` (see :func:`filter_strings`)."""
     from hypothesis.extra.lark import from_lark
 
-    return from_lark(grammar(), start="path", explicit=_explicit())
+    explicit = {**_explicit(), "SUBATTR": _names().map(lambda n: "." + n)}
+    explicit.pop("SUFFIX_EXP")
+    return from_lark(grammar(), start="path", explicit=explicit)
 
 
 def register_types() -> None:

@@ -1,0 +1,105 @@
+"""The strategies, and the properties they exist for: parse or InvalidFilter; round trips."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scimcore import InvalidFilter, InvalidPath, Policy
+from scimcore.filter import (
+    And,
+    AttrPath,
+    Compare,
+    Filter,
+    Not,
+    Or,
+    PatchPath,
+    Present,
+    ValuePath,
+    compile_filter,
+    parse_filter,
+    parse_path,
+)
+from scimcore.models import Group, User
+from scimcore.strategies import filter_strings, filters, path_strings, paths
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+# from_lark derives long texts (it does not bound recursion), so fewer of them.
+GRAMMAR_SETTINGS = settings(SETTINGS, max_examples=20)
+POLICIES = st.sampled_from([Policy(), Policy.strict()])
+
+
+@GRAMMAR_SETTINGS
+@given(filter_strings(), POLICIES, st.sampled_from([1, 2]))
+def test_generated_text_parses_or_is_an_invalid_filter(
+    text: str, policy: Policy, version: int
+) -> None:
+    try:
+        parsed = parse_filter(text, policy=policy, version=version)
+    except InvalidFilter as error:
+        located = (error.source, error.span is not None)
+        assert located == (text, True)
+        return
+    assert parse_filter(str(parsed), policy=policy, version=version) == parsed
+
+
+@GRAMMAR_SETTINGS
+@given(path_strings())
+def test_generated_paths_parse_or_are_invalid(text: str) -> None:
+    try:
+        parsed = parse_path(text)
+    except (InvalidPath, InvalidFilter):
+        return
+    assert parse_path(str(parsed)) == parsed
+
+
+@SETTINGS
+@given(st.text(alphabet='ab eqnotrpand()[]".:$\\0123-', max_size=30) | st.text(max_size=20))
+def test_arbitrary_text_parses_or_is_an_invalid_filter(text: str) -> None:
+    with contextlib.suppress(InvalidFilter):
+        parse_filter(text)
+    with contextlib.suppress(InvalidPath, InvalidFilter):
+        parse_path(text)
+
+
+@SETTINGS
+@given(filters())
+def test_generic_asts_round_trip(node: Filter) -> None:
+    assert parse_filter(str(node), policy=Policy.strict()) == node
+
+
+@SETTINGS
+@given(filters(User) | filters(Group))
+def test_schema_aware_asts_round_trip_and_compile(node: Filter) -> None:
+    assert parse_filter(str(node)) == node
+    compile_filter(node, User)  # every drawn filter is valid for its model...
+
+
+@SETTINGS
+@given(filters(User, version=1))
+def test_scim_11_asts_parse_in_the_scim_11_dialect(node: Filter) -> None:
+    assert parse_filter(str(node), version=1) == node
+
+
+@SETTINGS
+@given(paths() | paths(User) | paths(Group))
+def test_paths_round_trip(path: PatchPath) -> None:
+    assert parse_path(str(path)) == path
+
+
+def test_filters_refuses_an_unknown_version() -> None:
+    with pytest.raises(ValueError, match="version must be 1 or 2, not 3"):
+        filters(version=3)
+
+
+@pytest.mark.parametrize("kind", [AttrPath, Compare, Present, And, Or, Not, ValuePath, PatchPath])
+def test_registered_for_from_type(kind: type) -> None:
+    @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.from_type(kind))
+    def draw(value: object) -> None:
+        assert isinstance(value, kind)
+
+    draw()
