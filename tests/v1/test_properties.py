@@ -23,10 +23,12 @@ SETTINGS = settings(max_examples=60, deadline=None)
 
 
 def carried(resource: Any) -> Any:
-    """``resource`` as 1.1 can carry it: no ``$ref``, no ``meta.resourceType``."""
+    """``resource`` as 1.1 can carry it: no ``$ref``, no ``meta.resourceType`` (and no
+    ``meta`` at all when that was all it held)."""
     changes: dict[str, Any] = {}
     if resource.meta is not None:
-        changes["meta"] = attrs.evolve(resource.meta, resource_type=None)
+        meta = attrs.evolve(resource.meta, resource_type=None)
+        changes["meta"] = None if meta == type(meta)() else meta
     if isinstance(resource, User):
         changes["groups"] = [attrs.evolve(g, ref=None) for g in resource.groups]
     if isinstance(resource, Group):

@@ -108,10 +108,6 @@ def urn_to_v1(urn: str) -> str:
     return _V2_TO_V1.get(urn.casefold(), urn)
 
 
-def _is_v1_extension(key: str) -> bool:
-    return key.casefold() in _V1_FOLDED and _V1_FOLDED[key.casefold()] != CORE_SCHEMA
-
-
 # ----------------------------------------------------------------------------- names
 
 _V1_PREFIX = re.compile(
@@ -163,18 +159,22 @@ def _find(model: type[Resource], urn: str | None, attribute: str) -> tuple[str, 
     return None
 
 
+# (2.0 schema URN, attribute) -> {folded 1.1 sub-attribute: 2.0 name}, and the inverse.
+_TO_V2: dict[tuple[str, str], dict[str, str]] = {}
+_TO_V1: dict[tuple[str, str], dict[str, str]] = {}
+for (_urn, _name, _v2), _v1 in RENAMES.items():
+    _TO_V2.setdefault((_urn, _name), {})[_v1.casefold()] = _v2
+    _TO_V1.setdefault((_urn, _name), {})[_v2.casefold()] = _v1
+
+
 def _sub_to_v2(schema_id: str, attribute: Attribute, sub: str) -> str:
-    for (urn, name, v2_sub), v1_sub in RENAMES.items():
-        if urn == schema_id and name == attribute.name and v1_sub.casefold() == sub.casefold():
-            return v2_sub
-    return sub
+    table = _TO_V2.get((schema_id, attribute.name))
+    return sub if table is None else table.get(sub.casefold(), sub)
 
 
 def _sub_to_v1(schema_id: str, attribute: Attribute, sub: str) -> str:
-    for (urn, name, v2_sub), v1_sub in RENAMES.items():
-        if urn == schema_id and name == attribute.name and v2_sub.casefold() == sub.casefold():
-            return v1_sub
-    return sub
+    table = _TO_V1.get((schema_id, attribute.name))
+    return sub if table is None else table.get(sub.casefold(), sub)
 
 
 def name_to_v2(name: str, model: type[Resource]) -> str:
@@ -226,15 +226,13 @@ def name_to_v1(name: str, model: type[Resource]) -> str:
 # ----------------------------------------------------------------------------- documents
 
 
-def _complex_to_v2(value: Any, schema_id: str, attribute: Attribute) -> Any:
-    if not isinstance(value, Mapping):
+def _complex_to_v2(value: Any, table: Mapping[str, str] | None) -> Any:
+    if table is None or not isinstance(value, Mapping):
         return value
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if isinstance(key, str):
-            key = _sub_to_v2(schema_id, attribute, key)
-        out[key] = item
-    return out
+    return {
+        (table.get(key.casefold(), key) if isinstance(key, str) else key): item
+        for key, item in value.items()
+    }
 
 
 def value_to_v2(value: Any, schema_id: str, attribute: Attribute) -> Any:
@@ -248,32 +246,84 @@ def value_to_v2(value: Any, schema_id: str, attribute: Attribute) -> Any:
     """
     if not attribute.is_complex:
         return value
+    table = _TO_V2.get((schema_id, attribute.name))
+    if not attribute.multi_valued:
+        return _complex_to_v2(value, table)
     shorthand = attribute.sub_attribute("value") is not None
-    if attribute.multi_valued and shorthand and isinstance(value, str | int | float | bool):
-        return [{"value": value}]
-    if attribute.multi_valued and isinstance(value, list):
-        return [
-            {"value": item}
-            if shorthand and not isinstance(item, Mapping | list) and item is not None
-            else _complex_to_v2(item, schema_id, attribute)
-            for item in value
-        ]
-    return _complex_to_v2(value, schema_id, attribute)
+    if isinstance(value, str | int | float | bool):
+        return [{"value": value}] if shorthand else value
+    if not isinstance(value, list):
+        return _complex_to_v2(value, table)
+    if table is None and all(type(item) is dict for item in value):
+        return value
+    return [
+        {"value": item}
+        if shorthand and not isinstance(item, Mapping | list) and item is not None
+        else _complex_to_v2(item, table)
+        for item in value
+    ]
+
+
+_PLANS: dict[tuple[int, bool, bool], tuple[Schema, dict[str, Attribute]]] = {}
+
+
+def _plan(schema: Schema, common: bool, to_v1: bool) -> dict[str, Attribute]:
+    """The attributes of ``schema`` whose values the translation must touch, by wire name
+    (folded when reading 1.1, whose names are case-insensitive); made once per schema.
+
+    Reading 1.1: complex attributes with a renamed sub-attribute, and multi-valued ones
+    with a ``value`` (primitive shorthand). Writing 1.1: complex attributes with a renamed
+    or dropped sub-attribute.
+    """
+    key = (id(schema), common, to_v1)
+    found = _PLANS.get(key)
+    if found is not None and found[0] is schema:
+        return found[1]
+    attributes = list(schema.attributes)
+    if common:
+        names = {a.name.casefold() for a in attributes}
+        attributes += [a for a in COMMON_ATTRIBUTES if a.name.casefold() not in names]
+    plan: dict[str, Attribute] = {}
+    for attribute in attributes:
+        if not attribute.is_complex:
+            continue
+        renamed = any(urn == schema.id and name == attribute.name for urn, name, _ in RENAMES)
+        if to_v1:
+            dropped = any(_drop(attribute.name, sub.name) for sub in attribute.sub_attributes)
+            if renamed or dropped:
+                plan[attribute.name] = attribute
+        elif renamed or (attribute.multi_valued and attribute.sub_attribute("value") is not None):
+            plan[attribute.name.casefold()] = attribute
+    _PLANS[key] = (schema, plan)
+    return plan
 
 
 def _object_to_v2(doc: Mapping[Any, Any], schema: Schema, common: bool) -> dict[Any, Any]:
+    plan = _plan(schema, common, to_v1=False)
     out: dict[Any, Any] = {}
     for key, value in doc.items():
-        attribute = schema.attribute(key) if isinstance(key, str) else None
-        if attribute is None and common and isinstance(key, str):
-            attribute = next(
-                (a for a in COMMON_ATTRIBUTES if a.name.casefold() == key.casefold()), None
-            )
+        attribute = plan.get(key.casefold()) if isinstance(key, str) else None
         out[key] = value if attribute is None else value_to_v2(value, schema.id, attribute)
     return out
 
 
-def resource_to_v2(doc: Mapping[str, Any], model: type[Resource]) -> dict[str, Any]:
+_EXTENSION_KEYS: dict[type, dict[str, tuple[str, Schema]]] = {}
+
+
+def _extension_keys(model: type[Resource]) -> dict[str, tuple[str, Schema]]:
+    """Folded 1.1 (and 2.0) extension URN -> (the URN the model declares, its schema)."""
+    found = _EXTENSION_KEYS.get(model)
+    if found is None:
+        found = {}
+        for urn, extension in model.__scim_extensions__.items():
+            found[urn.casefold()] = (urn, extension.__scim_schema__)
+            v1 = urn_to_v1(urn)
+            found[v1.casefold()] = (urn, extension.__scim_schema__)
+        _EXTENSION_KEYS[model] = found
+    return found
+
+
+def resource_to_v2(doc: Mapping[Any, Any], model: type[Resource]) -> dict[str, Any]:
     """The 2.0 JSON for a 1.1 resource document of ``model``.
 
     ``schemas`` and extension keys get their 2.0 URNs (``schemas`` is added
@@ -286,31 +336,34 @@ def resource_to_v2(doc: Mapping[str, Any], model: type[Resource]) -> dict[str, A
     {'schemas': ['urn:ietf:params:scim:schemas:core:2.0:User'], 'userName': 'bjensen'}
     """
     schema = model.__scim_schema__
-    out = _object_to_v2(
-        {k: v for k, v in doc.items() if not (isinstance(k, str) and _is_v1_extension(k))},
-        schema,
-        common=True,
-    )
+    plan = _plan(schema, True, to_v1=False)
+    extensions = _extension_keys(model)
+    out: dict[Any, Any] = {}
+    has_schemas = False
     for key, value in doc.items():
-        if isinstance(key, str) and _is_v1_extension(key):
-            urn = urn_to_v2(key, model)
-            extension = model.__scim_extensions__.get(urn)
-            if extension is not None and isinstance(value, Mapping):
-                value = _object_to_v2(value, extension.__scim_schema__, common=False)
-            out[urn] = value
-    for key in list(out):
         if not isinstance(key, str):
+            out[key] = value
             continue
         folded = key.casefold()
-        if folded == "schemas" and isinstance(out[key], list):
-            out[key] = [urn_to_v2(u, model) if isinstance(u, str) else u for u in out[key]]
-        elif folded == "meta" and isinstance(out[key], Mapping):
-            out[key] = {
+        attribute = plan.get(folded)
+        if attribute is not None:
+            value = value_to_v2(value, schema.id, attribute)
+        elif folded == "schemas":
+            has_schemas = True
+            if isinstance(value, list):
+                value = [urn_to_v2(u, model) if isinstance(u, str) else u for u in value]
+        elif folded == "meta" and isinstance(value, Mapping):
+            value = {
                 k: v
-                for k, v in out[key].items()
+                for k, v in value.items()
                 if not (isinstance(k, str) and k.casefold() == "attributes")
             }
-    if not any(isinstance(k, str) and k.casefold() == "schemas" for k in out):
+        elif folded in extensions:
+            key, ext_schema = extensions[folded]
+            if isinstance(value, Mapping):
+                value = _object_to_v2(value, ext_schema, common=False)
+        out[key] = value
+    if not has_schemas:
         present = [urn for urn in model.__scim_extensions__ if urn in out]
         out = {"schemas": [schema.id, *present], **out}
     return out
@@ -339,11 +392,10 @@ def _value_to_v1(value: Any, schema_id: str, attribute: Attribute) -> Any:
 
 
 def _object_to_v1(doc: Mapping[str, Any], schema: Schema, common: bool) -> dict[str, Any]:
+    plan = _plan(schema, common, to_v1=True)
     out: dict[str, Any] = {}
     for key, value in doc.items():
-        attribute = schema.attribute(key)
-        if attribute is None and common:
-            attribute = next((a for a in COMMON_ATTRIBUTES if a.name == key), None)
+        attribute = plan.get(key)
         out[key] = value if attribute is None else _value_to_v1(value, schema.id, attribute)
     return out
 
@@ -351,23 +403,27 @@ def _object_to_v1(doc: Mapping[str, Any], schema: Schema, common: bool) -> dict[
 def resource_to_v1(doc: Mapping[str, Any], model: type[Resource]) -> dict[str, Any]:
     """The 1.1 JSON for a 2.0 resource document of ``model`` (as the 2.0 codec wrote it).
 
+    A ``meta`` left empty (it held only ``resourceType``) is left out.
+
     >>> from scimcore.models import User
     >>> resource_to_v1({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
     ...                 "userName": "bjensen", "meta": {"resourceType": "User"}}, User)
-    {'schemas': ['urn:scim:schemas:core:1.0'], 'userName': 'bjensen', 'meta': {}}
+    {'schemas': ['urn:scim:schemas:core:1.0'], 'userName': 'bjensen'}
     """
-    out: dict[str, Any] = {}
-    extensions = _extensions(model)
-    base = model.__scim_schema__
-    for key, value in doc.items():
-        declared = extensions.get(key.casefold())
-        if declared is not None:
-            ext_schema = model.__scim_extensions__[declared].__scim_schema__
+    out = _object_to_v1(doc, model.__scim_schema__, common=True)
+    schemas = out.get("schemas")
+    if isinstance(schemas, list):
+        out["schemas"] = [urn_to_v1(u) for u in schemas]
+    if out.get("meta") == {}:
+        del out["meta"]
+    if not any(urn in out for urn in model.__scim_extensions__):
+        return out
+    ordered: dict[str, Any] = {}
+    for key, value in out.items():
+        extension = model.__scim_extensions__.get(key)
+        if extension is not None:
             if isinstance(value, Mapping):
-                value = _object_to_v1(value, ext_schema, common=False)
-            out[urn_to_v1(key)] = value
-        elif key == "schemas" and isinstance(value, list):
-            out[key] = [urn_to_v1(u) for u in value]
-        else:
-            out.update(_object_to_v1({key: value}, base, common=True))
-    return out
+                value = _object_to_v1(value, extension.__scim_schema__, common=False)
+            key = urn_to_v1(key)
+        ordered[key] = value
+    return ordered
