@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     from scimcore._serve import add_parser as add_serve
 
     add_serve(commands)
+    from scimcore._db import add_parser as add_db
+
+    add_db(commands)
     return parser
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
@@ -15,5 +14,5 @@ class TestPostgresStore(StoreContract):
     hypothesis_examples: ClassVar[int] = 300
 
     @pytest.fixture
-    def store(self, pg_store: PostgresStore) -> Iterator[PostgresStore]:
-        yield pg_store
+    def store(self, pg_store: PostgresStore) -> PostgresStore:
+        return pg_store

@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 
-Tables (in the store's ``schema``; :func:`scimcore._db` creates and upgrades them):
+Tables (in the store's ``schema``; ``scimcore db init`` and ``db upgrade`` create and migrate them):
 
 - ``scim_resources (rid, resource_type, id, version, doc, sdoc)``: one row per
   resource. ``rid`` is the creation sequence (the final tie-break of every
@@ -268,8 +268,12 @@ class _Ops:
             for path in wanted.get(name, ()):
                 ref = registry_of(model).resolve(path, resource_type=resource_type_of(model))
                 if ref is not None and kind_of(ref.target) != "text":
-                    raise ValueError(f"{model.__name__}.{path}: PostgresStore indexes text lookups only")
-        deltas = {k.casefold(): tuple(v) for k, v in (DEFAULT_DELTA if delta is None else delta).items()}
+                    raise ValueError(
+                        f"{model.__name__}.{path}: PostgresStore indexes text lookups only"
+                    )
+        deltas = {
+            k.casefold(): tuple(v) for k, v in (DEFAULT_DELTA if delta is None else delta).items()
+        }
         self._delta: dict[str, dict[str, str]] = {}  # type → folded attr → wire name
         for name, model in self._by_name.items():
             found: dict[str, str] = {}
@@ -280,23 +284,28 @@ class _Ops:
                     raise ValueError(f"{model.__name__}.{path} is not a multi-valued attribute")
                 found[attribute.name.casefold()] = attribute.name
             self._delta[name] = found
-        wanted_sorts = {k.casefold(): tuple(v) for k, v in (DEFAULT_SORTS if sorts is None else sorts).items()}
+        wanted_sorts = {
+            k.casefold(): tuple(v) for k, v in (DEFAULT_SORTS if sorts is None else sorts).items()
+        }
         self._sorts: dict[str, tuple[AttributeRef, ...]] = {}
         for name, model in self._by_name.items():
             refs = []
             for path in wanted_sorts.get(name, ()):
                 ref = registry_of(model).resolve(path, resource_type=resource_type_of(model))
                 if ref is None or any(a.multi_valued for a in ref.chain) or ref.target.is_complex:
-                    raise ValueError(f"{model.__name__}.{path}: a sort index needs a singular, "
-                                     "simple attribute")
+                    raise ValueError(
+                        f"{model.__name__}.{path}: a sort index needs a singular, simple attribute"
+                    )
                 refs.append(ref)
             self._sorts[name] = tuple(refs)
         self._unique_names: dict[str, UniqueRule] = {}
-        for name, rules in self._rules.items():
+        for rules in self._rules.values():
             for rule in rules:
                 if any(a.multi_valued for a in rule.ref.chain):
-                    raise ValueError(f"{rule.name}: PostgresStore enforces uniqueness of singular "
-                                     "attributes only")
+                    raise ValueError(
+                        f"{rule.name}: PostgresStore enforces uniqueness of singular "
+                        "attributes only"
+                    )
                 self._unique_names[self._index_name("scim_unique", rule.key)] = rule
         self._clock = clock
 
@@ -340,8 +349,9 @@ class _Ops:
         for name, rules in self._rules.items():
             for rule in rules:
                 value = f"(sdoc #>> {_array_literal(rule.keys)})"
+                index = self._index_name("scim_unique", rule.key)
                 statements.append(
-                    f"CREATE UNIQUE INDEX IF NOT EXISTS {self._index_name('scim_unique', rule.key)} "
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {index} "
                     f"ON scim_resources ({value}) WHERE resource_type = {_literal(name)} "
                     f"AND {value} <> ''"
                 )
@@ -357,8 +367,12 @@ class _Ops:
                 )
         return statements
 
-    def setup(self, *, upgrade: bool = True) -> Ops[bytes]:
-        """Create (or upgrade) the tables and indexes; return the cursor secret."""
+    def setup(self, *, create: bool = True, upgrade: bool = False) -> Ops[bytes]:
+        """Check the tables, creating (``create``) or migrating (``upgrade``) them if asked.
+
+        Returns the cursor secret. Runs under an advisory lock, so that servers
+        starting together do not race to create the same tables.
+        """
         lock = f"scimcore:{self.schema or ''}"
         yield _Sql("SELECT pg_advisory_xact_lock(hashtext(%(k)s))", {"k": lock})
         if self.schema is not None:
@@ -366,7 +380,11 @@ class _Ops:
         exists = yield _Sql("SELECT to_regclass('scim_meta') IS NOT NULL")
         meta: dict[str, str] = {}
         if exists[0][0]:
-            meta = dict((yield _Sql("SELECT key, value FROM scim_meta")))  # type: ignore[arg-type]
+            meta = dict((yield _Sql("SELECT key, value FROM scim_meta")))
+        if not meta and not create:
+            raise InternalServerError(
+                "The database has no scimcore tables: run 'scimcore db init'."
+            )
         version = int(meta.get("schema_version", SCHEMA_VERSION))
         if version > SCHEMA_VERSION:
             raise InternalServerError(
@@ -406,8 +424,10 @@ class _Ops:
 
     def _reindex(self) -> Ops[None]:
         """Rebuild search documents, delta rows and lookups from the stored documents."""
-        rows = yield _Sql(f"SELECT r.rid, r.resource_type, {self._doc_expr(True)} FROM "
-                          "scim_resources AS r ORDER BY r.rid")
+        rows = yield _Sql(
+            f"SELECT r.rid, r.resource_type, {self._doc_expr(True)} FROM "
+            "scim_resources AS r ORDER BY r.rid"
+        )
         yield _Sql("DELETE FROM scim_lookup")
         yield _Sql("DELETE FROM scim_values")
         for rid, name, doc in rows:
@@ -448,8 +468,10 @@ class _Ops:
                 continue
             sdocs = full.get(folded, [])
             if len(sdocs) != len(value):
-                sdocs = [search_document({key: [v]}, resource_type, registry).get(folded, [{}])[0]
-                         for v in value]
+                sdocs = [
+                    search_document({key: [v]}, resource_type, registry).get(folded, [{}])[0]
+                    for v in value
+                ]
             elements[delta[folded]] = list(zip(value, sdocs, strict=True))
         return _Parts(base, sbase, elements, lookups)
 
@@ -471,12 +493,12 @@ class _Ops:
         )
 
     def _decode(self, name: str, doc: dict[str, Any]) -> Any:
-        from scimcore.codecs.v2 import decode  # noqa: PLC0415
+        from scimcore.codecs.v2 import decode
 
         return decode(doc, self._by_name[name])
 
     def _encode(self, resource: Any) -> dict[str, Any]:
-        from scimcore.codecs.v2 import encode  # noqa: PLC0415
+        from scimcore.codecs.v2 import encode
 
         doc: dict[str, Any] = encode(resource, full=True)
         return doc
@@ -516,15 +538,21 @@ class _Ops:
         resource_id = getattr(resource, "id", None) or new_id()
         rows = yield _Sql("SELECT nextval('scim_version')")
         version = rows[0][0]
-        stored = stamp(resource, resource_id=resource_id, version=f'W/"{version}"',
-                       now=self._clock())
+        stored = stamp(
+            resource, resource_id=resource_id, version=f'W/"{version}"', now=self._clock()
+        )
         doc = self._encode(stored)
         parts = self._parts(name, doc)
         rows = yield _Sql(
             "INSERT INTO scim_resources (resource_type, id, version, doc, sdoc) VALUES "
             "(%(t)s, %(id)s, %(v)s, %(doc)s::jsonb, %(sdoc)s::jsonb) RETURNING rid",
-            {"t": name, "id": resource_id, "v": version, "doc": _dumps(parts.doc),
-             "sdoc": _dumps(parts.sdoc)},
+            {
+                "t": name,
+                "id": resource_id,
+                "v": version,
+                "doc": _dumps(parts.doc),
+                "sdoc": _dumps(parts.sdoc),
+            },
         )
         yield from self._insert_children(rows[0][0], parts, parts.elements, parts.lookups)
         return self._decode(name, doc)  # type: ignore[no-any-return]
@@ -541,7 +569,9 @@ class _Ops:
             raise NotFound(f"{model.__name__} {resource_id!r} not found.")
         return self._decode(name, rows[0][0])  # type: ignore[no-any-return]
 
-    def _locked(self, name: str, resource_id: str | None) -> Ops[tuple[int, int, dict[str, Any], dict[str, list[tuple[int, dict[str, Any]]]]]]:
+    def _locked(
+        self, name: str, resource_id: str | None
+    ) -> Ops[tuple[int, int, dict[str, Any], dict[str, list[tuple[int, dict[str, Any]]]]]]:
         rows = yield _Sql(
             "SELECT rid, version, doc FROM scim_resources WHERE resource_type = %(t)s "
             "AND id = %(id)s FOR UPDATE",
@@ -570,7 +600,7 @@ class _Ops:
         skip_unchanged: bool,
     ) -> Ops[R]:
         """Lock, check the version, change, and write only what changed."""
-        from scimcore.patch import PatchResult  # noqa: PLC0415
+        from scimcore.patch import PatchResult
 
         name = self._name(model)
         rid, version, doc, elements = yield from self._locked(name, resource_id)
@@ -589,23 +619,34 @@ class _Ops:
         if skip_unchanged and attrs.evolve(new, meta=current.meta) == current:
             return current  # type: ignore[no-any-return]
         rows = yield _Sql("SELECT nextval('scim_version')")
-        stored = stamp(new, resource_id=current.id, version=f'W/"{rows[0][0]}"',
-                       now=self._clock(), created=current.meta.created)
+        stored = stamp(
+            new,
+            resource_id=current.id,
+            version=f'W/"{rows[0][0]}"',
+            now=self._clock(),
+            created=current.meta.created,
+        )
         new_doc = self._encode(stored)
         new_parts = self._parts(name, new_doc)
         old_parts = self._parts(name, full)
         yield _Sql(
             "UPDATE scim_resources SET version = %(v)s, doc = %(doc)s::jsonb, "
             "sdoc = %(sdoc)s::jsonb WHERE rid = %(rid)s",
-            {"v": rows[0][0], "doc": _dumps(new_parts.doc), "sdoc": _dumps(new_parts.sdoc),
-             "rid": rid},
+            {
+                "v": rows[0][0],
+                "doc": _dumps(new_parts.doc),
+                "sdoc": _dumps(new_parts.sdoc),
+                "rid": rid,
+            },
         )
         added: dict[str, list[tuple[dict[str, Any], Any]]] = {}
         removed: list[int] = []
         final = dict(new_parts.doc)
         for attr in self._delta[name].values():
             old_items = elements.get(attr, [])
-            wanted = collections.Counter(_element_key(d) for d, _ in new_parts.elements.get(attr, []))
+            wanted = collections.Counter(
+                _element_key(d) for d, _ in new_parts.elements.get(attr, [])
+            )
             kept = []
             for seq, element in old_items:
                 key = _element_key(element)
@@ -635,7 +676,9 @@ class _Ops:
                 "(SELECT * FROM unnest(%(keys)s::text[], %(values)s::text[]))",
                 {"rid": rid, "keys": [k for k, _ in gone], "values": [v for _, v in gone]},
             )
-        yield from self._insert_children(rid, new_parts, added, new_parts.lookups - old_parts.lookups)
+        yield from self._insert_children(
+            rid, new_parts, added, new_parts.lookups - old_parts.lookups
+        )
         return self._decode(name, final)  # type: ignore[no-any-return]
 
     def delete(self, model: type[Any], resource_id: str, expected_version: str | None) -> Ops[None]:
@@ -661,19 +704,23 @@ class _Ops:
             if not delta:
                 continue
             if query.sort_by is not None:
-                ref = registry_of(model).resolve(query.sort_by, resource_type=resource_type_of(model))
+                ref = registry_of(model).resolve(
+                    query.sort_by, resource_type=resource_type_of(model)
+                )
                 if ref is not None and not ref.common and ref.chain[0].name.casefold() in delta:
                     return True
             if query.filter is not None:
                 for path in _paths(query.filter):
-                    ref = registry_of(model).resolve(str(path), resource_type=resource_type_of(model))
+                    ref = registry_of(model).resolve(
+                        str(path), resource_type=resource_type_of(model)
+                    )
                     if ref is not None and not ref.common and ref.chain[0].name.casefold() in delta:
                         return True
         return False
 
     def _wants_elements(self, query: Query) -> bool:
         """Whether the response can show a delta attribute (``attributes`` is a hint)."""
-        names = {w.casefold() for d in self._delta.values() for w in d}
+        names = {w for model in query.models for w in self._delta[self._name(model)]}
         if not names:
             return False
 
@@ -741,7 +788,8 @@ class _Ops:
             cases.append((self._name(model), key))
         if len(kinds) > 1:
             raise InvalidValue(
-                f"sortBy {query.sort_by!r} names attributes of different types in these resource types."
+                f"sortBy {query.sort_by!r} names attributes of different types in these "
+                "resource types."
             )
         if len(cases) == 1 and len(query.models) == 1:
             return cases[0][1]
@@ -769,8 +817,9 @@ class _Ops:
         fetch = _Fetch(source, where, key, params, doc)
         if query.cursor is None:
             found = yield from fetch(query.descending, None, query.count, query.start_index - 1)
-            return Page(resources=self._resources(found), total=total,
-                        start_index=query.start_index)
+            return Page(
+                resources=self._resources(found), total=total, start_index=query.start_index
+            )
         if query.count == 0:
             return Page(resources=[], total=total)
         limit = None if query.count is None else query.count + 1
@@ -780,21 +829,31 @@ class _Ops:
             found = found[: query.count]
             more_before = False
             if found and position is not None:
-                more_before = bool((yield from fetch(not query.descending,
-                                                     Position("next", _key_of(found[0])), 1, 0)))
+                more_before = bool(
+                    (
+                        yield from fetch(
+                            not query.descending, Position("next", _key_of(found[0])), 1, 0
+                        )
+                    )
+                )
         else:
             found = yield from fetch(not query.descending, position, limit, 0)
             more_before = query.count is not None and len(found) > query.count
             found = found[: query.count][::-1]
-            more_after = bool(found) and bool((yield from fetch(
-                query.descending, Position("next", _key_of(found[-1])), 1, 0)))
+            more_after = bool(found) and bool(
+                (yield from fetch(query.descending, Position("next", _key_of(found[-1])), 1, 0))
+            )
         next_cursor = previous_cursor = None
         if found and more_after:
             next_cursor = codec.encode(fingerprint, Position("next", _key_of(found[-1])))
         if found and more_before:
             previous_cursor = codec.encode(fingerprint, Position("previous", _key_of(found[0])))
-        return Page(resources=self._resources(found), total=total, next_cursor=next_cursor,
-                    previous_cursor=previous_cursor)
+        return Page(
+            resources=self._resources(found),
+            total=total,
+            next_cursor=next_cursor,
+            previous_cursor=previous_cursor,
+        )
 
     def _resources(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         return [self._decode(name, doc) for _, name, doc, _ in rows]
@@ -870,7 +929,7 @@ def _array_literal(keys: Sequence[str]) -> str:
 
 
 def _connect_kwargs(schema: str | None, asynchronous: bool) -> dict[str, Any]:
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     kwargs: dict[str, Any] = {
         "cursor_factory": psycopg.AsyncClientCursor if asynchronous else psycopg.ClientCursor,
@@ -882,7 +941,7 @@ def _connect_kwargs(schema: str | None, asynchronous: bool) -> dict[str, Any]:
 
 
 def _retryable() -> tuple[type[BaseException], ...]:
-    from psycopg import errors  # noqa: PLC0415
+    from psycopg import errors
 
     return (errors.SerializationFailure, errors.DeadlockDetected)
 
@@ -898,7 +957,9 @@ class PostgresStore:
     ``delta`` names the multi-valued attributes kept one element per row and
     written as deltas (default ``Group.members``); ``sorts`` the attributes with
     a sort index (default ``userName``, Group ``displayName``). ``pool_size``
-    bounds the connection pool.
+    bounds the connection pool. ``create=False`` refuses a database without
+    the tables; ``upgrade=True`` migrates an older layout (``scimcore db
+    upgrade`` does both from the command line).
 
     >>> import os
     >>> from scimcore.models import User
@@ -925,8 +986,9 @@ class PostgresStore:
         cursor_timeout: float | None = 3600.0,
         pool_size: int = 10,
         create: bool = True,
+        upgrade: bool = False,
     ) -> None:
-        from psycopg_pool import ConnectionPool  # noqa: PLC0415
+        from psycopg_pool import ConnectionPool
 
         self.dsn = dsn
         self._ops = _Ops(schema, models, unique, lookups, delta, sorts, clock)
@@ -941,14 +1003,14 @@ class PostgresStore:
             name=f"scimcore-{schema or 'default'}",
         )
         try:
-            secret = self._run(lambda: self._ops.setup(upgrade=create))
+            secret = self._run(lambda: self._ops.setup(create=create, upgrade=upgrade))
         except BaseException:
             self._pool.close()
             raise
         self.cursors = CursorCodec(secret, timeout=cursor_timeout)
 
     def _run(self, op: Callable[[], Ops[T]]) -> T:
-        from psycopg import errors  # noqa: PLC0415
+        from psycopg import errors
 
         for attempt in range(8):
             try:
@@ -968,8 +1030,9 @@ class PostgresStore:
                             cur.execute(statement.text, statement.params)
                             value = cur.fetchall() if cur.description is not None else []
             except errors.UniqueViolation as exc:
-                raise self._ops.unique_error(exc.diag.constraint_name,
-                                             exc.diag.message_detail or "") from None
+                raise self._ops.unique_error(
+                    exc.diag.constraint_name, exc.diag.message_detail or ""
+                ) from None
             except _retryable():
                 if attempt == 7:
                     raise InternalServerError("The database kept refusing the write.") from None
@@ -987,9 +1050,15 @@ class PostgresStore:
 
     def replace(self, resource: R, *, expected_version: str | None = None) -> R:
         """Replace the stored resource with ``resource.id``; delta attributes are diffed."""
-        return self._run(lambda: self._ops.write(
-            type(resource), getattr(resource, "id", None), lambda _: resource,
-            expected_version, skip_unchanged=False))
+        return self._run(
+            lambda: self._ops.write(
+                type(resource),
+                getattr(resource, "id", None),
+                lambda _: resource,
+                expected_version,
+                skip_unchanged=False,
+            )
+        )
 
     def update(
         self,
@@ -1004,8 +1073,11 @@ class PostgresStore:
         ``change`` returns the new resource, or a :class:`~scimcore.patch.PatchResult`;
         when nothing changed, nothing is written and the version stays.
         """
-        return self._run(lambda: self._ops.write(
-            model, resource_id, change, expected_version, skip_unchanged=True))
+        return self._run(
+            lambda: self._ops.write(
+                model, resource_id, change, expected_version, skip_unchanged=True
+            )
+        )
 
     def delete(
         self, model: type[Any], resource_id: str, *, expected_version: str | None = None
@@ -1023,12 +1095,15 @@ class PostgresStore:
 
     def drop(self) -> None:
         """Drop this store's tables (its whole ``schema`` when it has one): for tests."""
+
         def op() -> Ops[None]:
             if self.schema is not None:
                 yield _Sql(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
             else:
-                yield _Sql("DROP TABLE IF EXISTS scim_lookup, scim_values, scim_resources, "
-                           "scim_meta CASCADE")
+                yield _Sql(
+                    "DROP TABLE IF EXISTS scim_lookup, scim_values, scim_resources, "
+                    "scim_meta CASCADE"
+                )
                 yield _Sql("DROP SEQUENCE IF EXISTS scim_version")
 
         self._run(op)
@@ -1067,18 +1142,22 @@ class AsyncPostgresStore:
         cursor_timeout: float | None = 3600.0,
         pool_size: int = 10,
         create: bool = True,
+        upgrade: bool = False,
     ) -> AsyncPostgresStore:
         """Open the pool and create (or check) the tables."""
-        from psycopg_pool import AsyncConnectionPool  # noqa: PLC0415
+        from psycopg_pool import AsyncConnectionPool
 
         ops = _Ops(schema, models, unique, lookups, delta, sorts, clock)
         pool = AsyncConnectionPool(
-            dsn, min_size=1, max_size=max(1, pool_size),
-            kwargs=_connect_kwargs(schema, True), open=False,
+            dsn,
+            min_size=1,
+            max_size=max(1, pool_size),
+            kwargs=_connect_kwargs(schema, True),
+            open=False,
         )
         await pool.open()
         try:
-            secret = await _run_async(pool, ops, lambda: ops.setup(upgrade=create))
+            secret = await _run_async(pool, ops, lambda: ops.setup(create=create, upgrade=upgrade))
         except BaseException:
             await pool.close()
             raise
@@ -1094,9 +1173,17 @@ class AsyncPostgresStore:
 
     async def replace(self, resource: R, *, expected_version: str | None = None) -> R:
         """See :meth:`PostgresStore.replace`."""
-        return await _run_async(self._pool, self._ops, lambda: self._ops.write(
-            type(resource), getattr(resource, "id", None), lambda _: resource,
-            expected_version, skip_unchanged=False))
+        return await _run_async(
+            self._pool,
+            self._ops,
+            lambda: self._ops.write(
+                type(resource),
+                getattr(resource, "id", None),
+                lambda _: resource,
+                expected_version,
+                skip_unchanged=False,
+            ),
+        )
 
     async def update(
         self,
@@ -1107,19 +1194,27 @@ class AsyncPostgresStore:
         expected_version: str | None = None,
     ) -> R:
         """See :meth:`PostgresStore.update`."""
-        return await _run_async(self._pool, self._ops, lambda: self._ops.write(
-            model, resource_id, change, expected_version, skip_unchanged=True))
+        return await _run_async(
+            self._pool,
+            self._ops,
+            lambda: self._ops.write(
+                model, resource_id, change, expected_version, skip_unchanged=True
+            ),
+        )
 
     async def delete(
         self, model: type[Any], resource_id: str, *, expected_version: str | None = None
     ) -> None:
         """See :meth:`PostgresStore.delete`."""
-        await _run_async(self._pool, self._ops,
-                         lambda: self._ops.delete(model, resource_id, expected_version))
+        await _run_async(
+            self._pool, self._ops, lambda: self._ops.delete(model, resource_id, expected_version)
+        )
 
     async def search(self, query: Query) -> Page[Any]:
         """See :meth:`PostgresStore.search`."""
-        return await _run_async(self._pool, self._ops, lambda: self._ops.search(query, self.cursors))
+        return await _run_async(
+            self._pool, self._ops, lambda: self._ops.search(query, self.cursors)
+        )
 
     async def aclose(self) -> None:
         """Close the pool."""
@@ -1127,7 +1222,7 @@ class AsyncPostgresStore:
 
 
 async def _run_async(pool: Any, ops: _Ops, op: Callable[[], Ops[T]]) -> T:
-    from psycopg import errors  # noqa: PLC0415
+    from psycopg import errors
 
     for attempt in range(8):
         try:
@@ -1148,8 +1243,9 @@ async def _run_async(pool: Any, ops: _Ops, op: Callable[[], Ops[T]]) -> T:
                         await cur.execute(statement.text, statement.params)
                         value = await cur.fetchall() if cur.description is not None else []
         except errors.UniqueViolation as exc:
-            raise ops.unique_error(exc.diag.constraint_name,
-                                   exc.diag.message_detail or "") from None
+            raise ops.unique_error(
+                exc.diag.constraint_name, exc.diag.message_detail or ""
+            ) from None
         except _retryable():
             if attempt == 7:
                 raise InternalServerError("The database kept refusing the write.") from None

@@ -1,0 +1,341 @@
+"""PostgresStore beyond the contract: deltas, database-enforced uniqueness, indexes, async, CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from scimcore.cli import main
+from scimcore.errors import PreconditionFailed, Uniqueness
+from scimcore.filter import compile_filter, parse_filter
+from scimcore.models import Email, Group, GroupMember, User
+from scimcore.patch import apply_patch, patch_result
+from scimcore.storage import Query
+from scimcore.stores import AsyncPostgresStore, PostgresStore
+from scimcore.stores._postgres import _Sql
+
+from .conftest import schema_name
+
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def _add(*ids: str) -> dict[str, Any]:
+    return {
+        "schemas": [PATCH_OP],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": i} for i in ids]}],
+    }
+
+
+def _adding(member: str) -> Callable[[Any], Any]:
+    return lambda group: apply_patch(group, _add(member))
+
+
+def _sql(store: PostgresStore, text: str, params: Any = None) -> list[tuple[Any, ...]]:
+    with psycopg.connect(store.dsn, options=f"-c search_path={store.schema}") as conn:
+        return conn.execute(text, params).fetchall()
+
+
+# -- membership deltas ---------------------------------------------------------------------
+
+
+def test_a_member_add_writes_one_row_and_keeps_the_others(pg_store: PostgresStore) -> None:
+    group: Any = pg_store.create(
+        Group(display_name="Big", members=[GroupMember(value=f"u{i}") for i in range(300)])
+    )
+    before = _sql(pg_store, "SELECT seq, doc->>'value' FROM scim_values ORDER BY seq")
+    assert len(before) == 300
+    assert _sql(pg_store, "SELECT doc ? 'members' FROM scim_resources")[0] == (False,)
+
+    stored: Any = pg_store.update(Group, group.id, lambda g: apply_patch(g, _add("new")))
+    after = _sql(pg_store, "SELECT seq, doc->>'value' FROM scim_values ORDER BY seq")
+    assert after[:300] == before  # the 300 rows are the same rows, untouched
+    assert [value for _, value in after[300:]] == ["new"]
+    assert [m.value for m in stored.members] == [*(f"u{i}" for i in range(300)), "new"]
+    assert pg_store.get(Group, group.id) == stored
+
+    remove = {
+        "schemas": [PATCH_OP],
+        "Operations": [{"op": "remove", "path": 'members[value eq "u7"]'}],
+    }
+    stored = pg_store.update(Group, group.id, lambda g: patch_result(g, remove))
+    after_remove = _sql(pg_store, "SELECT seq, doc->>'value' FROM scim_values ORDER BY seq")
+    assert after_remove == [row for row in after if row[1] != "u7"]
+    assert "u7" not in {m.value for m in stored.members}
+    found = pg_store.search(Query(models=Group, filter='members.value eq "new"'))
+    assert [g.id for g in found.resources] == [group.id]
+    assert pg_store.search(Query(models=Group, filter='members.value eq "u7"')).total == 0
+
+
+def test_an_update_that_changes_nothing_writes_nothing(pg_store: PostgresStore) -> None:
+    group: Any = pg_store.create(Group(display_name="G", members=[GroupMember(value="a")]))
+    same: Any = pg_store.update(Group, group.id, lambda g: apply_patch(g, _add("a")))
+    assert same.meta.version == group.meta.version
+    assert same.meta.last_modified == group.meta.last_modified
+
+
+def test_threads_adding_members_lose_none(pg_store: PostgresStore) -> None:
+    group: Any = pg_store.create(Group(display_name="Everyone"))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def work(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(5):
+                pg_store.update(Group, group.id, _adding(f"t{n}-{i}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    members = {m.value for m in pg_store.get(Group, group.id).members}
+    assert members == {f"t{n}-{i}" for n in range(8) for i in range(5)}
+
+
+def test_update_checks_expected_version_on_the_locked_row(pg_store: PostgresStore) -> None:
+    group: Any = pg_store.create(Group(display_name="G"))
+    pg_store.update(Group, group.id, lambda g: apply_patch(g, _add("x")))
+    with pytest.raises(PreconditionFailed):
+        pg_store.update(
+            Group,
+            group.id,
+            lambda g: apply_patch(g, _add("y")),
+            expected_version=group.meta.version,
+        )
+    assert [m.value for m in pg_store.get(Group, group.id).members] == ["x"]
+
+
+def test_replace_of_a_group_writes_the_difference(pg_store: PostgresStore) -> None:
+    group: Any = pg_store.create(
+        Group(display_name="G", members=[GroupMember(value=v) for v in "abc"])
+    )
+    group.members = [GroupMember(value="c"), GroupMember(value="d"), GroupMember(value="a")]
+    stored: Any = pg_store.replace(group)
+    assert sorted(m.value for m in stored.members) == ["a", "c", "d"]
+    assert pg_store.get(Group, group.id) == stored
+    assert _sql(pg_store, "SELECT count(*) FROM scim_values") == [(3,)]
+
+
+def test_excluded_members_are_not_loaded(pg_store: PostgresStore) -> None:
+    pg_store.create(Group(display_name="G", members=[GroupMember(value="a")]))
+    page = pg_store.search(Query(models=Group, excluded_attributes=["members"]))
+    assert [g.members for g in page.resources] == [[]]
+    page = pg_store.search(Query(models=Group, attributes=["members.value"]))
+    assert [[m.value for m in g.members] for g in page.resources] == [["a"]]
+
+
+# -- case folding and uniqueness -----------------------------------------------------------
+
+
+def test_postgres_lower_is_not_the_evaluators_case_fold(pg_store: PostgresStore) -> None:
+    """Why the folded copy is computed in Python: lower() does not fold ß, nor ǅ the same way."""
+    assert _sql(pg_store, "SELECT lower('STRASSE') = lower('straße')") == [(False,)]
+    pg_store.create(User(user_name="straße"))
+    with pytest.raises(Uniqueness):
+        pg_store.create(User(user_name="STRASSE"))
+    assert pg_store.search(Query(models=User, filter='userName eq "STRASSE"')).total == 1
+
+
+def test_the_database_itself_refuses_a_second_folded_user_name(pg_store: PostgresStore) -> None:
+    pg_store.create(User(user_name="BJensen"))
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        _sql(
+            pg_store,
+            "INSERT INTO scim_resources (resource_type, id, version, doc, sdoc) "
+            "VALUES ('user', 'x', 1, '{}', '{\"username\": \"bjensen\"}')",
+        )
+
+
+def test_uniqueness_error_names_the_attribute(pg_store: PostgresStore) -> None:
+    pg_store.create(User(user_name="BJensen"))
+    with pytest.raises(Uniqueness, match="userName 'bjensen' is already taken"):
+        pg_store.create(User(user_name="bjensen"))
+
+
+def test_extra_unique_rules_are_indexes(postgres_dsn: str) -> None:
+    store = PostgresStore(postgres_dsn, schema=schema_name(), unique={"User": ["externalId"]})
+    try:
+        store.create(User(user_name="a", external_id="E1"))
+        store.create(User(user_name="b", external_id="e1"))  # externalId is caseExact
+        with pytest.raises(Uniqueness, match="externalId"):
+            store.create(User(user_name="c", external_id="E1"))
+        store.create(User(user_name="d", external_id=""))
+        store.create(User(user_name="e", external_id=""))  # "" is no value
+    finally:
+        store.drop()
+        store.close()
+
+
+# -- filters PostgreSQL cannot bind as they are --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'userName eq "a\\u0000"',
+        'userName ne "a\\u0000"',
+        'userName co "\\u0000"',
+        'userName sw "b\\u0000"',
+        'userName ew "\\u0000"',
+        'userName gt "b\\u0000x"',
+        'userName ge "b\\u0000"',
+        'userName lt "b\\u0000"',
+        'userName le "bob\\u0000"',
+        'not (title co "\\u0000")',
+        'emails[value eq "\\u0000"]',
+        'emails[not (value eq "\\u0000")]',
+    ],
+)
+def test_filters_with_u0000_agree_with_the_evaluator(pg_store: PostgresStore, text: str) -> None:
+    users = [
+        pg_store.create(User(user_name=n, title=t))
+        for n, t in (("a", None), ("b", "x"), ("bob", ""), ("c", "y"))
+    ]
+    node = parse_filter(text)
+    expected = {u.id for u in users if compile_filter(node, User)(u)}
+    assert {u.id for u in pg_store.search(Query(models=User, filter=node)).resources} == expected
+
+
+# -- indexes -------------------------------------------------------------------------------
+
+
+def _plans(store: PostgresStore, query: Query) -> list[str]:
+    """EXPLAIN every SELECT the search runs (scans and sorts switched off: usable indexes)."""
+    plans: list[str] = []
+    operation = store._ops.search(query, store.cursors)
+    with psycopg.connect(
+        store.dsn, options=f"-c search_path={store.schema}", cursor_factory=psycopg.ClientCursor
+    ) as conn:
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET enable_sort = off")
+        rows: Any = None
+        try:
+            while True:
+                statement: _Sql = operation.send(rows)
+                cursor = conn.execute(statement.text, statement.params)
+                rows = cursor.fetchall() if cursor.description else []
+                if statement.text.startswith("SELECT s.rid") or "count(*)" in statement.text:
+                    plan = conn.execute("EXPLAIN " + statement.text, statement.params).fetchall()
+                    plans.append("\n".join(line for (line,) in plan))
+        except StopIteration:
+            return plans
+
+
+def test_lookups_and_sorted_pages_use_indexes(pg_store: PostgresStore) -> None:
+    for i in range(50):
+        pg_store.create(User(user_name=f"user{i}", emails=[Email(value=f"u{i}@x.org")]))
+    count, page = _plans(pg_store, Query(models=User, filter='userName eq "USER7"'))
+    assert "scim_lookup_pkey" in count, count
+    count, page = _plans(pg_store, Query(models=User, filter='emails.value eq "u3@x.org"'))
+    assert "scim_lookup_pkey" in count, count
+    _, page = _plans(pg_store, Query(models=User, sort_by="userName", count=10))
+    assert "Index Scan" in page and "scim_sort_" in page and "Sort  " not in page, page
+    _, page = _plans(
+        pg_store, Query(models=User, sort_by="userName", sort_order="descending", count=10)
+    )
+    assert "Index Scan Backward" in page and "scim_sort_" in page, page
+
+
+# -- several stores on one database --------------------------------------------------------
+
+
+def test_a_cursor_from_one_server_is_read_by_another(postgres_dsn: str) -> None:
+    schema = schema_name()
+    first = PostgresStore(postgres_dsn, schema=schema)
+    second = PostgresStore(postgres_dsn, schema=schema)
+    try:
+        for i in range(5):
+            first.create(User(user_name=f"u{i}"))
+        page = first.search(Query(models=User, cursor="", count=2, sort_by="userName"))
+        assert page.next_cursor is not None
+        following = second.search(
+            Query(models=User, cursor=page.next_cursor, count=2, sort_by="userName")
+        )
+        assert [u.user_name for u in following.resources] == ["u2", "u3"]
+    finally:
+        first.drop()
+        first.close()
+        second.close()
+
+
+# -- the async twin ------------------------------------------------------------------------
+
+
+def test_async_twin(postgres_dsn: str) -> None:
+    async def scenario() -> None:
+        store = await AsyncPostgresStore.open(postgres_dsn, schema=schema_name())
+        try:
+            user: Any = await store.create(User(user_name="BJensen"))
+            assert (await store.get(User, user.id)) == user
+            with pytest.raises(Uniqueness):
+                await store.create(User(user_name="bjensen"))
+            group: Any = await store.create(Group(display_name="G"))
+            await asyncio.gather(
+                *(store.update(Group, group.id, _adding(f"m{n}")) for n in range(20))
+            )
+            stored: Any = await store.get(Group, group.id)
+            assert sorted(m.value for m in stored.members) == sorted(f"m{n}" for n in range(20))
+            page = await store.search(Query(models=User, filter='userName eq "BJENSEN"'))
+            assert [u.id for u in page.resources] == [user.id]
+            user.title = "t"
+            await store.replace(user, expected_version=user.meta.version)
+            with pytest.raises(PreconditionFailed):
+                await store.delete(User, user.id, expected_version=user.meta.version)
+            await store.delete(User, user.id)
+        finally:
+            drop = PostgresStore(postgres_dsn, schema=store.schema)
+            drop.drop()
+            drop.close()
+            await store.aclose()
+
+    asyncio.run(scenario())
+
+
+# -- scimcore db -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_schema(postgres_dsn: str) -> Iterator[str]:
+    schema = schema_name()
+    yield schema
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_db_init_and_upgrade(
+    postgres_dsn: str, empty_schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade", postgres_dsn, "--schema", empty_schema]) == 1
+    assert "run 'scimcore db init'" in capsys.readouterr().err
+    with pytest.raises(Exception, match="scimcore db init"):
+        PostgresStore(postgres_dsn, schema=empty_schema, create=False)
+    assert main(["db", "init", postgres_dsn, "--schema", empty_schema]) == 0
+    assert main(["db", "init", postgres_dsn, "--schema", empty_schema]) == 0  # idempotent
+    assert main(["db", "upgrade", postgres_dsn, "--schema", empty_schema]) == 0
+    assert "layout 1" in capsys.readouterr().out
+    store = PostgresStore(postgres_dsn, schema=empty_schema, create=False)
+    try:
+        assert store.create(User(user_name="x")).user_name == "x"
+    finally:
+        store.close()
+
+
+def test_db_refuses_a_newer_layout(
+    postgres_dsn: str, empty_schema: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "init", postgres_dsn, "--schema", empty_schema]) == 0
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(
+            f"UPDATE \"{empty_schema}\".scim_meta SET value = '99' WHERE key = 'schema_version'"
+        )
+    assert main(["db", "upgrade", postgres_dsn, "--schema", empty_schema]) == 1
+    assert "layout 99" in capsys.readouterr().err
