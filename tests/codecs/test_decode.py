@@ -151,6 +151,15 @@ class TestPolicy:
             "Expected an array (the attribute is multi-valued), got an object."
         )
 
+    def test_manager_as_string(self) -> None:
+        doc = {"schemas": [U, E], "userName": "u", E: {"manager": "26118915"}}
+        enterprise = decode(doc, User)[EnterpriseUser]
+        assert enterprise is not None and enterprise.manager is not None
+        assert enterprise.manager.value == "26118915"
+        with pytest.raises(InvalidValue) as info:
+            decode(doc, User, policy=Policy.strict())
+        assert info.value.location == f"$['{E}'].manager"
+
     def test_unknown_attributes(self) -> None:
         assert decode(user(shoeSize=44), User) == decode(user(), User)
         with pytest.raises(InvalidSyntax) as info:

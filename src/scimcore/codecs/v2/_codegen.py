@@ -16,7 +16,10 @@ Decoding a JSON object:
    differ only in case refused (``invalidSyntax``).
 3. Each value is checked against its attribute's type; ``null`` is
    "unassigned" (``None``, or ``[]`` for a multi-valued attribute).
-4. In a request context (creation, replacement) read-only attributes are
+4. Interop (per :class:`~scimcore.policy.Policy`): a single value where a list
+   is expected becomes a list; ``"True"``/``"False"`` are booleans; the
+   enterprise ``manager`` given as a bare string means ``{"value": …}``.
+5. In a request context (creation, replacement) read-only attributes are
    skipped and required ones checked; the response context keeps everything.
 
 A failure raises :class:`~._values.Fault`; each generated function adds its
@@ -38,7 +41,7 @@ from scimcore.errors import InvalidSyntax, InvalidValue
 from scimcore.models._base import Resource, complex_children, model_attributes
 from scimcore.models._messages import Message
 from scimcore.policy import Policy
-from scimcore.schema import Attribute, MutabilityKind, ReturnedKind
+from scimcore.schema import ENTERPRISE_USER_SCHEMA, Attribute, MutabilityKind, ReturnedKind
 
 __all__ = ["Context", "FieldSpec", "decoder", "encoder", "field_specs"]
 
@@ -306,6 +309,9 @@ def _make_decoder(
                 w(f"if not {var}:")
                 w(f"    _required({seg!r})")
         else:
+            if _is_manager(cls, spec) and policy.manager_as_string:
+                w("if type(v) is str:")
+                w("    v = {'value': v}")
             w("try:")
             if spec.child is not None or spec.kind == "resource":
                 w(f"    {var} = _dec{index}(v)")
@@ -332,6 +338,16 @@ def _make_decoder(
         kwargs[:0] = ["schemas=schemas", "extensions=ext"] if is_resource else ["schemas=schemas"]
     w(f"return _cls({', '.join(kwargs)})")
     return _compile("decode", w.source(), ns)
+
+
+def _is_manager(cls: type, spec: FieldSpec) -> bool:
+    """Whether ``spec`` is the Enterprise User ``manager`` (Policy.manager_as_string, Entra E9)."""
+    schema = getattr(cls, "__scim_schema__", None)
+    return (
+        spec.name == "manager"
+        and schema is not None
+        and schema.id.casefold() == ENTERPRISE_USER_SCHEMA.casefold()
+    )
 
 
 def _required(seg: str) -> None:
