@@ -204,7 +204,7 @@ class SQLiteStore:
         db = sqlite3.connect(
             self.path,
             isolation_level=None,
-            check_same_thread=not self._memory,
+            check_same_thread=False,  # used by one thread (or under a lock); closed by any
             timeout=self._busy_timeout,
         )
         db.create_function("scim_fold", 1, _scim_fold, deterministic=True)
@@ -233,7 +233,7 @@ class SQLiteStore:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        with self._write_lock, _database_errors():
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -247,15 +247,16 @@ class SQLiteStore:
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         if self._memory:
-            with self._write_lock:
+            with self._write_lock, _database_errors():
                 yield self._db()
             return
-        db = self._db()
-        db.execute("BEGIN")
-        try:
-            yield db
-        finally:
-            db.execute("COMMIT")
+        with _database_errors():
+            db = self._db()
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                db.execute("COMMIT")
 
     def close(self) -> None:
         """Close every connection this store opened."""
@@ -450,14 +451,11 @@ class SQLiteStore:
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
         name = self._name(model)
-        row = (
-            self._db()
-            .execute(
+        with self._read() as db:
+            row = db.execute(
                 "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?",
                 (name, resource_id),
-            )
-            .fetchone()
-        )
+            ).fetchone()
         if row is None:
             raise NotFound(f"{model.__name__} {resource_id!r} not found.")
         return self._decode(name, row[0])  # type: ignore[no-any-return]
@@ -585,11 +583,10 @@ class SQLiteStore:
         fingerprint = query.fingerprint()
         if query.cursor:
             position = self.cursors.decode(fingerprint, query.cursor)
+        count_sql = f"SELECT count(*) FROM scim_search AS r WHERE {where}"
         with self._read() as db:
-            total = db.execute(
-                f"SELECT count(*) FROM scim_search AS r WHERE {where}", params
-            ).fetchone()[0]
             if query.cursor is None:
+                # One pass: the page, and the total as a window over every match.
                 rows = self._fetch(
                     db,
                     where,
@@ -597,19 +594,22 @@ class SQLiteStore:
                     params,
                     query.descending,
                     None,
-                    None,
                     query.count,
                     query.start_index - 1,
+                    with_total=True,
                 )
+                if rows:
+                    total = rows[0][3]
+                else:
+                    total = db.execute(count_sql, params).fetchone()[0]
                 resources = self._load(db, rows)
                 return Page(resources=resources, total=total, start_index=query.start_index)
+            total = db.execute(count_sql, params).fetchone()[0]
             if query.count == 0:
                 return Page(resources=[], total=total)
             limit = None if query.count is None else query.count + 1
             if position is None or position.direction == "next":
-                rows = self._fetch(
-                    db, where, key, params, query.descending, position, "after", limit, 0
-                )
+                rows = self._fetch(db, where, key, params, query.descending, position, limit, 0)
                 more_after = query.count is not None and len(rows) > query.count
                 rows = rows[: query.count]
                 more_before = (
@@ -620,18 +620,8 @@ class SQLiteStore:
                     )
                 )
             else:
-                rows = self._fetch(
-                    db,
-                    where,
-                    key,
-                    params,
-                    not query.descending,
-                    position,
-                    "after",
-                    limit,
-                    0,
-                    flip=True,
-                )
+                # Walking back from a ``previous`` cursor: the reverse order, then reversed.
+                rows = self._fetch(db, where, key, params, not query.descending, position, limit, 0)
                 more_before = query.count is not None and len(rows) > query.count
                 rows = rows[: query.count][::-1]
                 more_after = bool(rows) and self._exists(
@@ -652,7 +642,7 @@ class SQLiteStore:
             previous_cursor=previous_cursor,
         )
 
-    def _load(self, db: sqlite3.Connection, rows: list[tuple[int, str, Any]]) -> list[Any]:
+    def _load(self, db: sqlite3.Connection, rows: list[Any]) -> list[Any]:
         """The resources of the page's rows, in order."""
         docs: dict[int, str] = {}
         rids = [row[0] for row in rows]
@@ -662,7 +652,7 @@ class SQLiteStore:
             docs.update(
                 db.execute(f"SELECT rid, doc FROM scim_resources WHERE rid IN ({marks})", chunk)
             )
-        return [self._decode(name, docs[rid]) for rid, name, _ in rows]
+        return [self._decode(row[1], docs[row[0]]) for row in rows]
 
     def _fetch(
         self,
@@ -672,13 +662,16 @@ class SQLiteStore:
         params: dict[str, Any],
         descending: bool,
         position: Position | None,
-        side: str | None,
         limit: int | None,
         offset: int,
         *,
-        flip: bool = False,
-    ) -> list[tuple[int, str, Any]]:
-        """Matching rows in order (reversed when ``descending``), after a position."""
+        with_total: bool = False,
+    ) -> list[Any]:
+        """Matching rows in order (reversed when ``descending``), after a position.
+
+        Rows are ``(rid, resource_type, sort value)``, plus the number of every
+        match when ``with_total`` (a window, so one pass gives page and total).
+        """
         params = dict(params)
         direction = "DESC" if descending else "ASC"
         inner = (
@@ -687,7 +680,6 @@ class SQLiteStore:
         )
         condition = ""
         if position is not None:
-            # ``flip``: walking backwards from a ``previous`` cursor in the reverse order.
             condition = "WHERE " + _keyset(descending, params, position.key)
         if key is None:
             order = f"s.rid {direction}"
@@ -696,7 +688,8 @@ class SQLiteStore:
         params["limit"] = -1 if limit is None else limit
         params["offset"] = offset
         sql = (
-            f"SELECT s.rid, s.resource_type, s.k FROM ({inner}) AS s {condition} "
+            f"SELECT s.rid, s.resource_type, s.k{', count(*) OVER ()' if with_total else ''} "
+            f"FROM ({inner}) AS s {condition} "
             f"ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
         return db.execute(sql, params).fetchall()
@@ -719,11 +712,19 @@ class SQLiteStore:
             params,
             descending if side == "after" else not descending,
             Position("next", anchor),
-            side,
             1,
             0,
         )
         return bool(rows)
+
+
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database failure (locked past the busy timeout, disk full…) is a 500, not a traceback."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise InternalServerError("The database failed; try again later.") from exc
 
 
 def _key_of(row: tuple[int, str, Any]) -> SortKey:
