@@ -7,6 +7,8 @@ store (``SQLiteStore``), scim2-server with its ``AsyncInMemoryStorage``.
 The client sends one request per call over a persistent keep-alive
 connection (http.client). Targets from issue 7: GET by
 id ≥3×, a filter on a non-indexed attribute (``title``) ≥20×, create ≥3×.
+Each is run twice: with the ASGI app's default (the sync store runs in a
+worker thread) and with ``sync_to_thread=False`` (on the event loop).
 
     python benchmarks/run.py service
 """
@@ -46,13 +48,15 @@ def _serve(kind: str, port: int, directory: str) -> None:
     """Run one server in this process (the child side)."""
     import uvicorn
 
-    if kind == "scimcore":
+    if kind.startswith("scimcore"):
         from scimcore.asgi import create_app
         from scimcore.service import ScimService
         from scimcore.stores import SQLiteStore
 
         app: Any = create_app(
-            ScimService(SQLiteStore(Path(directory) / "bench.sqlite3")), prefix="/scim/v2"
+            ScimService(SQLiteStore(Path(directory) / "bench.sqlite3")),
+            prefix="/scim/v2",
+            sync_to_thread=kind == "scimcore",
         )
     else:
         from scim2_server.applications.asgi import ASGIApplication
@@ -144,7 +148,7 @@ def _seed(client: Client) -> list[str]:
     return ids
 
 
-def _cases_for(ours: Client, peer: Client) -> list[Case]:
+def _cases_for(ours: Client, peer: Client, label: str) -> list[Case]:
     ours_ids, peer_ids = _seed(ours), _seed(peer)
     ours_next, peer_next = itertools.cycle(ours_ids), itertools.cycle(peer_ids)
     counter = itertools.count(USERS)
@@ -165,21 +169,21 @@ def _cases_for(ours: Client, peer: Client) -> list[Case]:
 
     return [
         Case(
-            "GET /Users/{id} (5,000 users, loopback)",
+            f"GET /Users/{{id}}{label}",
             lambda: get(ours, ours_next),
             lambda: get(peer, peer_next),
             "scim2-server 0.8.3",
             3,
         ),
         Case(
-            'GET /Users?filter=title eq "…" (not indexed)',
+            f'GET /Users?filter=title eq "…" (no index){label}',
             lambda: search(ours),
             lambda: search(peer),
             "scim2-server 0.8.3",
             20,
         ),
         Case(
-            "POST /Users (create)",
+            f"POST /Users{label}",
             lambda: create(ours),
             lambda: create(peer),
             "scim2-server 0.8.3",
@@ -189,10 +193,16 @@ def _cases_for(ours: Client, peer: Client) -> list[Case]:
 
 
 def cases() -> list[Case]:
-    """The three issue-7 comparisons; starts both servers and seeds them."""
-    ours = _start("scimcore", "/scim/v2")
-    peer = _start("scim2-server", "/v2")
-    return _cases_for(ours, peer)
+    """The three issue-7 comparisons, for the default ASGI app (a sync store off the
+    event loop) and with ``sync_to_thread=False``; starts the servers and seeds them.
+    """
+    default = _cases_for(_start("scimcore", "/scim/v2"), _start("scim2-server", "/v2"), "")
+    inline = _cases_for(
+        _start("scimcore-inline", "/scim/v2"),
+        _start("scim2-server", "/v2"),
+        " (sync_to_thread=False)",
+    )
+    return default + inline
 
 
 if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--serve":
