@@ -66,7 +66,7 @@ def cases() -> list[Case]:
         def peer() -> object:
             return patch_model.model_validate(BODY).patch(peer_user)
 
-    return [
+    cases = [
         Case(
             "patch: 4 operations on the RFC 7643 §8.2 user (validated)",
             ours,
@@ -75,3 +75,51 @@ def cases() -> list[Case]:
             target=10,
         )
     ]
+    cases.append(_group_case())
+    return cases
+
+
+GROUP_BODY: dict[str, Any] = {
+    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+    "Operations": [
+        {"op": "remove", "path": 'members[value eq "u5000"]'},
+        {"op": "add", "path": "members", "value": [{"value": "new-member", "display": "New"}]},
+    ],
+}
+
+
+def _group_case() -> Case:
+    """Okta's membership update (O6) on a 10 000-member group; no target, for the record."""
+    from scimcore.models import Group
+
+    doc = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "id": "g",
+        "displayName": "Everyone",
+        "members": [{"value": f"u{i}"} for i in range(10_000)],
+    }
+    group = decode(doc, Group)
+
+    def ours() -> object:
+        return apply_patch(group, GROUP_BODY)
+
+    peer = None
+    try:
+        from scim2_models import Group as PeerGroup
+        from scim2_models import PatchOp as PeerPatchOp
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        peer_group = PeerGroup.model_validate(doc)
+        patch_model = PeerPatchOp[PeerGroup]  # type: ignore[misc]
+
+        def peer() -> object:
+            return patch_model.model_validate(GROUP_BODY).patch(peer_group)
+
+    return Case(
+        "patch: Okta O6 membership update on a 10 000-member group",
+        ours,
+        peer,
+        "scim2-models 0.12.3",
+        number=5,
+    )

@@ -206,15 +206,22 @@ def _key(value: Any) -> Any:
     return (type(value), value)
 
 
-def _norm(value: Any, attribute: Attribute) -> Any:
-    """A hashable key: equal for values :func:`_same_scalar` calls the same."""
-    if (
-        isinstance(value, str)
+def _keyer(attribute: Attribute | None) -> Callable[[Any], Any]:
+    """A hashable key of a scalar: equal for values :func:`_same_scalar` calls the same."""
+    folding = (
+        attribute is not None
         and not attribute.case_exact
         and attribute.type is AttributeType.STRING
-    ):
-        return (str, _fold(value))
-    return (type(value), value)
+    )
+
+    def key(value: Any) -> Any:
+        if value is None:
+            return None
+        if folding and type(value) is str:
+            return value.casefold() if value.isascii() else _fold(value)
+        return (type(value), value)
+
+    return key
 
 
 class _Index:
@@ -227,28 +234,29 @@ class _Index:
 
     def __init__(self, attribute: Attribute, values: Sequence[Any]) -> None:
         self.attribute = attribute
-        self.sub = attribute.sub_attribute("value") if attribute.is_complex else None
+        sub = attribute.sub_attribute("value") if attribute.is_complex else None
         self.values = list(values)
         self.by_key: dict[Any, list[Any]] | None = None
+        self.usable = sub is not None or not attribute.is_complex
+        self.name = None if sub is None else _pn(sub)
+        self.key = _keyer(sub if attribute.is_complex else attribute)
 
     def _key_of(self, value: Any) -> Any:
-        if self.sub is not None:
-            value = getattr(value, _pn(self.sub))
-            return None if value is None else _norm(value, self.sub)
-        if self.attribute.is_complex:
-            return None
-        return _norm(value, self.attribute)
+        if self.name is not None:
+            value = getattr(value, self.name)
+        return self.key(value)
 
     def candidates(self, wanted: Any) -> Sequence[Any]:
         """The values that may hold ``wanted`` (a superset of those that do)."""
-        key = self._key_of(wanted)
+        key = self._key_of(wanted) if self.usable else None
         if key is None:
             return self.values
         if self.by_key is None:
             by_key: dict[Any, list[Any]] = {}
-            key_of = self._key_of
+            keyer, name = self.key, self.name
             for value in self.values:
-                found = by_key.get(k := key_of(value))
+                k = keyer(value if name is None else getattr(value, name))
+                found = by_key.get(k)
                 if found is None:
                     by_key[k] = [value]
                 else:
@@ -261,7 +269,7 @@ class _Index:
 
     def add(self, value: Any) -> None:
         self.values.append(value)
-        if self.by_key is not None:
+        if self.by_key is not None and self.usable:
             self.by_key.setdefault(self._key_of(value), []).append(value)
 
 
