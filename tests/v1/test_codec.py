@@ -739,3 +739,39 @@ def test_bad_2_0_patches_are_scim_errors() -> None:
         v1.encode_patch({"Operations": [{"op": "move", "path": "title"}]}, User)
     with pytest.raises(InvalidSyntax):
         v1.encode_patch({"Operations": "x"}, User)
+
+
+# --- T170: a 2.0 query as 1.1 query parameters (client side) ---------------------------
+
+
+def test_T170_count_0_and_excluded_attributes_for_a_1_1_provider() -> None:
+    assert v1.encode_query(User, count=0) == {"count": "1"}
+    assert v1.encode_query(User, count=5, start_index=11) == {"count": "5", "startIndex": "11"}
+    expanded = v1.encode_query(
+        User, excluded_attributes=["emails", "name.givenName", ENTERPRISE_2]
+    )["attributes"].split(",")
+    assert "emails" not in expanded
+    assert "password" not in expanded  # returned: never
+    assert "name.familyName" in expanded
+    assert "name.givenName" not in expanded
+    assert "name" not in expanded
+    assert not [n for n in expanded if n.startswith(ENTERPRISE_1)]
+    assert {"id", "userName", "groups", "meta"} <= set(expanded)
+    with_enterprise = v1.encode_query(User, excluded_attributes=["title"])["attributes"]
+    assert f"{ENTERPRISE_1}:manager" in with_enterprise.split(",")
+    assert v1.encode_query(
+        User,
+        filter=f'{ENTERPRISE_2}:manager.value eq "m"',
+        sort_by=f"{ENTERPRISE_2}:manager.value",
+        sort_order="descending",
+        attributes=["userName", "manager.value"],
+    ) == {
+        "filter": f'{ENTERPRISE_1}:manager.managerId eq "m"',
+        "sortBy": f"{ENTERPRISE_1}:manager.managerId",
+        "sortOrder": "descending",
+        "attributes": f"userName,{ENTERPRISE_1}:manager.managerId",
+    }
+    with pytest.raises(v1.NotExpressibleIn11):
+        v1.encode_query(User, filter='userName ne "x"')
+    with pytest.raises(InvalidValue):
+        v1.encode_query(User, attributes=["a"], excluded_attributes=["b"])

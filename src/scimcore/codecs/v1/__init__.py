@@ -26,6 +26,7 @@ from scimcore.codecs.v1._discovery import (
 )
 from scimcore.codecs.v1._filter import NotExpressibleIn11, decode_filter, encode_filter
 from scimcore.codecs.v1._patch import decode_patch, encode_patch
+from scimcore.codecs.v1._query import encode_query
 from scimcore.codecs.v1._translate import (
     CORE_SCHEMA,
     DROPPED,
@@ -60,6 +61,7 @@ __all__ = [
     "encode_error",
     "encode_filter",
     "encode_patch",
+    "encode_query",
     "encode_schema",
     "encode_service_provider_config",
     "name_to_v1",
