@@ -180,6 +180,14 @@ def test_authentication_comes_before_the_body_and_the_store() -> None:
     for method in ("PATCH", "PUT"):
         errors(v1.handle(Request(method, "/Users/nope", body=b"{not json")), 401)
     errors(v1.handle(Request("POST", "/Bulk", body=b"[]")), 401)
+    errors(v1.handle(Request("GET", "/Nope")), 401)
+    errors(v1.handle(Request("GET", "/v3/Users")), 401)
+    assert v1.handle(Request("GET", "/ServiceProviderConfigs")).status == 200
+
+
+def test_payload_too_large() -> None:
+    v1 = ScimV1Service(ScimService(MemoryStore(), max_payload_size=100))
+    errors(v1.handle(Request("POST", "/Users", body=b" " * 101)), 413)
 
 
 _JSON = st.recursive(

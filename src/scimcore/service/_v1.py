@@ -62,6 +62,7 @@ from scimcore.errors import (
     MethodNotAllowed,
     NotFound,
     NotImplementedByServer,
+    PayloadTooLarge,
     ScimError,
     Unauthorized,
 )
@@ -151,20 +152,34 @@ class ScimV1Service(ScimService):
         override = request.header("x-http-method-override")
         if method == "POST" and override and override.strip().upper() in ("PUT", "PATCH", "DELETE"):
             method = override.strip().upper()
+        if len(request.body) > self.max_payload_size:
+            raise PayloadTooLarge(
+                f"The size of the request exceeds the maxPayloadSize ({self.max_payload_size})."
+            )
         segments = [s for s in request.path.split("/") if s]
+        refused: ScimError | None = None
         if segments and segments[0].casefold() not in self._by_endpoint:
-            head = segments[0].casefold()
-            if head == "v1":
+            first = segments[0].casefold()
+            if first == "v1":
                 segments = segments[1:]
-            elif head[:1] == "v" and head[1:].isdigit():
-                raise InvalidVersion(f"This is the SCIM 1.1 endpoint; {segments[0]!r} is not v1.")
+            elif first[:1] == "v" and first[1:].isdigit():
+                refused = InvalidVersion(
+                    f"This is the SCIM 1.1 endpoint; {segments[0]!r} is not v1."
+                )
         if segments:
             last = segments[-1]
             if last.casefold().endswith(".json"):
                 segments[-1] = last[: -len(".json")]
             elif last.casefold().endswith(".xml"):
-                raise NotImplementedByServer("This service provider speaks JSON only.")
+                refused = NotImplementedByServer("This service provider speaks JSON only.")
         head = segments[0].casefold() if segments else ""
+        public = head in ("serviceproviderconfigs", "serviceproviderconfig") and method == "GET"
+        if not public:
+            # As in 2.0: authentication comes before any other answer, and before the body
+            # or the store is read (the 2.0 pipeline checks the credentials again).
+            self._authenticate(request)
+        if refused is not None:
+            raise refused
         if head in ("serviceproviderconfigs", "serviceproviderconfig") and len(segments) == 1:
             self._allow(method, ("GET",), request)
             return (yield from self._config(request))
@@ -228,8 +243,6 @@ class ScimV1Service(ScimService):
     def _resource(
         self, request: Request, method: str, model: type[Any], segments: list[str]
     ) -> Gen[Response]:
-        # Authenticate before reading the body or the store (the 2.0 pipeline does it again).
-        self._authenticate(request)
         path = "/" + "/".join(segments)
         query = self._query(request.query, model)
         body = b""
@@ -293,7 +306,6 @@ class ScimV1Service(ScimService):
         return out
 
     def _bulk(self, request: Request) -> Gen[Response]:
-        self._authenticate(request)
         data = bulk_request_to_v2(self._body(request), self.models, policy=self.policy)
         inner = self._inner(request, "POST", "/Bulk", "", _dumps(data))
         response = yield from self.v2._respond(inner)
