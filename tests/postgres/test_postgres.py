@@ -339,3 +339,18 @@ def test_db_refuses_a_newer_layout(
         )
     assert main(["db", "upgrade", postgres_dsn, "--schema", empty_schema]) == 1
     assert "layout 99" in capsys.readouterr().err
+
+
+def test_create_many(pg_store: PostgresStore) -> None:
+    users = [User(user_name=f"bulk{i}", emails=[Email(value=f"b{i}@x.org")]) for i in range(25)]
+    group = Group(display_name="G", members=[GroupMember(value="a")])
+    created: list[Any] = pg_store.create_many([*users, group])
+    ids = [r.id for r in created]
+    assert len(set(ids)) == 26
+    assert pg_store.get(User, ids[3]) == created[3]
+    assert [m.value for m in pg_store.get(Group, ids[25]).members] == ["a"]
+    found = pg_store.search(Query(models=User, filter='emails.value eq "B7@X.ORG"'))
+    assert [u.id for u in found.resources] == [ids[7]]
+    with pytest.raises(Uniqueness):
+        pg_store.create_many([User(user_name="new"), User(user_name="BULK1")])
+    assert pg_store.search(Query(models=User, count=0)).total == 25  # all or nothing

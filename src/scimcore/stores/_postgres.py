@@ -557,6 +557,75 @@ class _Ops:
         yield from self._insert_children(rows[0][0], parts, parts.elements, parts.lookups)
         return self._decode(name, doc)  # type: ignore[no-any-return]
 
+    def create_many(self, resources: Iterable[Any], chunk: int = 1000) -> Ops[list[Any]]:
+        """Insert many new resources, a few statements per ``chunk``; return the stored copies."""
+        created: list[Any] = []
+        pending: list[Any] = []
+        for resource in resources:
+            pending.append(resource)
+            if len(pending) >= chunk:
+                created.extend((yield from self._create_chunk(pending)))
+                pending = []
+        if pending:
+            created.extend((yield from self._create_chunk(pending)))
+        return created
+
+    def _create_chunk(self, resources: Sequence[Any]) -> Ops[list[Any]]:
+        rows = yield _Sql(
+            "SELECT nextval('scim_version') FROM generate_series(1, %(n)s)", {"n": len(resources)}
+        )
+        now = self._clock()
+        names, ids, versions, docs, sdocs, all_parts, full = [], [], [], [], [], [], []
+        for resource, (version,) in zip(resources, rows, strict=True):
+            name = self._name(type(resource))
+            resource_id = getattr(resource, "id", None) or new_id()
+            stored = stamp(resource, resource_id=resource_id, version=f'W/"{version}"', now=now)
+            doc = self._encode(stored)
+            parts = self._parts(name, doc)
+            full.append(doc)
+            names.append(name)
+            ids.append(resource_id)
+            versions.append(version)
+            docs.append(_dumps(parts.doc))
+            sdocs.append(_dumps(parts.sdoc))
+            all_parts.append(parts)
+        rids = yield _Sql(
+            "INSERT INTO scim_resources (resource_type, id, version, doc, sdoc) "
+            "SELECT u.t, u.id, u.v, u.doc, u.sdoc FROM "
+            "unnest(%(t)s::text[], %(id)s::text[], %(v)s::bigint[], %(doc)s::jsonb[], "
+            "%(sdoc)s::jsonb[]) WITH ORDINALITY AS u(t, id, v, doc, sdoc, n) ORDER BY n "
+            "RETURNING rid, resource_type, id",
+            {"t": names, "id": ids, "v": versions, "doc": docs, "sdoc": sdocs},
+        )
+        values: dict[str, list[Any]] = {"rid": [], "attr": [], "doc": [], "sdoc": []}
+        lookups: dict[str, list[Any]] = {"key": [], "value": [], "rid": []}
+        rid_of = {(name, resource_id): rid for rid, name, resource_id in rids}
+        for name, resource_id, parts in zip(names, ids, all_parts, strict=True):
+            rid = rid_of[(name, resource_id)]
+            for attr, items in parts.elements.items():
+                for element, sdoc in items:
+                    values["rid"].append(rid)
+                    values["attr"].append(attr)
+                    values["doc"].append(_dumps(element))
+                    values["sdoc"].append(_dumps(sdoc))
+            for key, value in parts.lookups:
+                lookups["key"].append(key)
+                lookups["value"].append(value)
+                lookups["rid"].append(rid)
+        if values["rid"]:
+            yield _Sql(
+                "INSERT INTO scim_values (rid, attr, doc, sdoc) SELECT * FROM unnest("
+                "%(rid)s::bigint[], %(attr)s::text[], %(doc)s::jsonb[], %(sdoc)s::jsonb[])",
+                values,
+            )
+        if lookups["rid"]:
+            yield _Sql(
+                "INSERT INTO scim_lookup (key, value, rid) SELECT * FROM unnest("
+                "%(key)s::text[], %(value)s::text[], %(rid)s::bigint[])",
+                lookups,
+            )
+        return [self._decode(name, doc) for name, doc in zip(names, full, strict=True)]
+
     def get(self, model: type[R], resource_id: str) -> Ops[R]:
         """The resource of this model with this ``id``."""
         name = self._name(model)
@@ -1044,6 +1113,13 @@ class PostgresStore:
         """Store a new resource (see :class:`~scimcore.storage.ResourceStore`)."""
         return self._run(lambda: self._ops.create(resource))
 
+    def create_many(self, resources: Iterable[R]) -> list[R]:
+        """Store many new resources in one transaction: all of them, or none on an error.
+
+        For imports: a few statements per thousand resources instead of several each.
+        """
+        return self._run(lambda: self._ops.create_many(resources))
+
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
         return self._run(lambda: self._ops.get(model, resource_id))
@@ -1166,6 +1242,10 @@ class AsyncPostgresStore:
     async def create(self, resource: R) -> R:
         """See :meth:`PostgresStore.create`."""
         return await _run_async(self._pool, self._ops, lambda: self._ops.create(resource))
+
+    async def create_many(self, resources: Iterable[R]) -> list[R]:
+        """See :meth:`PostgresStore.create_many`."""
+        return await _run_async(self._pool, self._ops, lambda: self._ops.create_many(resources))
 
     async def get(self, model: type[R], resource_id: str) -> R:
         """See :meth:`PostgresStore.get`."""
