@@ -53,7 +53,7 @@ from scimcore.errors import (
 from scimcore.models import Group, User
 from scimcore.policy import Policy
 from scimcore.schema import AttributeRef
-from scimcore.storage import Page, Query, ResourceStore
+from scimcore.storage import Page, Query, ResourceStore, update
 from scimcore.storage._values import comparable
 
 __all__ = [
@@ -761,6 +761,26 @@ class StoreContract:
                     current.title = str(int(current.title) + 1)
                     try:
                         store.replace(current, expected_version=current.meta.version)
+                        break
+                    except PreconditionFailed:
+                        continue
+
+        assert self._run(work) == []
+        assert store.get(User, user.id).title == str(self.threads * 5)
+
+    def test_update_never_loses_an_update(self, store: Any) -> None:
+        """``scimcore.storage.update``: native when the store has it, else get + replace."""
+        user = store.create(User(user_name="counter", title="0"))
+
+        def bump(current: Any) -> Any:
+            current.title = str(int(current.title) + 1)
+            return current
+
+        def work(n: int) -> None:
+            for _ in range(5):
+                while True:
+                    try:
+                        update(store, User, user.id, bump)
                         break
                     except PreconditionFailed:
                         continue

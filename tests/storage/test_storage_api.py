@@ -183,3 +183,16 @@ def test_async_twin() -> None:
         await store.aclose()
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("make", [MemoryStore, lambda **kw: SQLiteStore(":memory:", **kw)])
+def test_an_expired_cursor_is_refused(make: Callable[..., Any]) -> None:
+    from scimcore.errors import ExpiredCursor
+
+    store = make(cursor_timeout=-1)
+    for name in ("a", "b", "c"):
+        store.create(User(user_name=name))
+    token = store.search(Query(models=User, cursor="", count=1)).next_cursor
+    with pytest.raises(ExpiredCursor):
+        store.search(Query(models=User, cursor=token, count=1))
+    store.close()
