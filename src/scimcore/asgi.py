@@ -51,9 +51,10 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
-        if size <= limit:
-            chunks.append(chunk)
-            size += len(chunk)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break  # enough to answer 413; the server discards the rest
         more = bool(message.get("more_body", False))
     return b"".join(chunks)[: limit + 1]
 

@@ -246,6 +246,10 @@ def test_request_bodies_over_max_payload_size_are_413(http: Any) -> None:
     reply = http.post("/Users", body)
     assert_error(reply, 413)
     assert "maxPayloadSize (64000)" in reply.json["detail"]
+    huge = http.request(
+        "POST", "/Users", raw=b"x" * 5_000_000, headers={"Content-Type": "application/scim+json"}
+    )
+    assert_error(huge, 413)
 
 
 # --- PATCH (RFC 7644 §3.5.2) ----------------------------------------------------------
