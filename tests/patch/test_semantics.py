@@ -649,14 +649,19 @@ def test_replace_a_selected_member_record_keeps_immutable_values() -> None:
 
 
 def test_schemas_writes(user: User) -> None:
-    """A write to schemas: declared URNs only, the base stays, an unlisted extension goes."""
+    """A write to schemas: declared URNs only, the base stays, and schemas follows the data:
+    an extension with values keeps its URN (no data is lost to an echoed schemas)."""
     with_ext = apply_patch(
         user, body({"op": "add", "path": f"{ENTERPRISE}:department", "value": "T"})
     )
     base = user.schemas[0]
-    result = patch_result(with_ext, body({"op": "replace", "path": "schemas", "value": [base]}))
-    assert result.resource == user
-    assert result.attributes == frozenset({"schemas", f"{ENTERPRISE}:department"})
+    echoed = body({"op": "replace", "value": {"schemas": [base], "title": "Boss"}})
+    result = patch_result(with_ext, echoed)
+    assert result.resource.schemas == [base, ENTERPRISE]
+    assert result.resource[EnterpriseUser] == with_ext[EnterpriseUser]
+    assert result.attributes == frozenset({"title"})
+    explicit = apply_patch(with_ext, body({"op": "replace", "path": "schemas", "value": [base]}))
+    assert explicit == with_ext
     with pytest.raises(InvalidValue) as caught:
         apply_patch(user, body({"op": "replace", "path": "schemas", "value": [ENTERPRISE]}))
     assert caught.value.location == "$.Operations[0].value"

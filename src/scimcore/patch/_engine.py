@@ -379,9 +379,11 @@ class _Patcher:
         """``schemas`` written by an operation (RFC 7644 §3.5.2: later operations see it).
 
         Each URN is one the resource type declares (matched in any case; an unknown one
-        is dropped under ``unknown_schemas``, else ``invalidValue``); the base schema
-        stays; an extension whose URN is no longer listed is removed with its values, as
-        ``del resource[Extension]`` does.
+        is dropped under ``unknown_schemas``, else ``invalidValue``); the base schema must
+        stay (``invalidValue``). ``schemas`` follows the data: the URN of an extension
+        the resource holds stays listed (a client that echoes ``schemas`` in a path-less
+        replace must not wipe the enterprise data); remove the extension's attributes,
+        or the extension by its URN, to drop it.
         """
         declared = {self.base: self.resource_type.schema, **self.extension_urns}
         schemas: list[str] = []
@@ -400,21 +402,12 @@ class _Patcher:
                 f"'schemas' must contain '{self.resource_type.schema}' (RFC 7643 §3).",
                 location=self.here,
             )
-        extensions = self.draft.extensions
-        dropped = [urn for urn in extensions if urn not in schemas]
-        if dropped:
-            extensions = {u: e for u, e in extensions.items() if u in schemas}
-            self.owned.add(id(extensions))
-            self.draft.extensions = extensions
-            for urn in dropped:
-                for attribute in self.registry.schema(urn).attributes:
-                    ref = AttributeRef(self.registry.schema(urn), (attribute,))
-                    self.touched[self._name(ref)] = ref
+        for urn in self.draft.extensions:
+            if urn not in schemas:
+                schemas.append(urn)
         self.owned.add(id(schemas))
         self.draft.schemas = schemas
         self.schemas_touched = True
-        name = "schemas"
-        self.touched.pop(name, None)
 
     def _add_schema(self, urn: str) -> None:
         schemas = self.draft.schemas
