@@ -67,6 +67,7 @@ _NAMES = st.from_regex(r"[a-zA-Z][a-zA-Z0-9]{0,8}", fullmatch=True).filter(
         python_name(n).isidentifier()
         and not keyword.iskeyword(python_name(n))
         and python_name(n) not in _RESERVED
+        and n.casefold() not in {"schemas", "id", "externalid", "meta", "extensions"}
     )
 )
 _LEAF_TYPES = [t for t in AttributeType if t is not AttributeType.COMPLEX]

@@ -167,6 +167,13 @@ def test_make_model_refuses_unusable_names() -> None:
         make_model(Schema("urn:x", "X", attributes=[Attribute("class")]))
     with pytest.raises(ValueError, match="two attributes"):
         make_model(Schema("urn:x", "X", attributes=[Attribute("fooBar"), Attribute("foo_bar")]))
+    with pytest.raises(ValueError, match="in any case"):
+        make_model(Schema("urn:x", "X", attributes=[Attribute("tagA"), Attribute("TAGA")]))
+    resource_type = ResourceType(name="X", endpoint="/X", schema="urn:x")
+    with pytest.raises(ValueError, match="clashes with 'externalId'"):
+        make_model(
+            Schema("urn:x", "X", attributes=[Attribute("EXTERNALID")]), resource_type=resource_type
+        )
 
 
 def test_decorator_refuses_other_classes() -> None:

@@ -86,13 +86,17 @@ def _fields(
     fields: dict[str, Any] = {}
     children: dict[str, type] = {}
     seen: set[str] = set()
+    folded: set[str] = set()
     for attribute in attributes:
         name = _check_name(attribute, owner)
         if name in skip:
             continue
         if name in seen:
             raise ValueError(f"{owner}: two attributes are named {name!r} in Python")
+        if attribute.name.casefold() in folded:
+            raise ValueError(f"{owner}: two attributes are named {attribute.name!r} in any case")
         seen.add(name)
+        folded.add(attribute.name.casefold())
         if attribute.is_complex:
             child = _complex_class(attribute, owner, schema)
             children[name] = child
@@ -179,6 +183,10 @@ def make_model(
         models[urn] = model
     common = {python_name(a.name) for a in COMMON_SCHEMA.attributes}
     own = {a.python_name for a in schema.attributes}
+    for attribute in schema.attributes:
+        shadowed = COMMON_SCHEMA.attribute(attribute.name)
+        if shadowed is not None and attribute.python_name != python_name(shadowed.name):
+            raise ValueError(f"{class_name}: {attribute.name!r} clashes with {shadowed.name!r}")
     if "extensions" in own:
         raise ValueError(f"{class_name}: an attribute may not be called 'extensions'")
     fields, children = _fields(schema.attributes, class_name, schema, common & own)
