@@ -34,7 +34,13 @@ Theory of operation
 
 5. **The result** compares the draft with the input on the attributes that
    were written, so ``changed`` is exact (an add of a value already there is no
-   change), and computes the delta of each multi-valued attribute.
+   change), and computes the delta of each multi-valued attribute: values the
+   draft did not touch are the same objects in both, so identity settles most.
+
+6. **Large groups stay linear.** "Already there" and remove-with-value go
+   through an index on the ``value`` sub-attribute (:class:`_Index`); value
+   filters are compiled once per (attribute, filter, policy) and paths parsed
+   once per (text, policy).
 """
 
 from __future__ import annotations
@@ -55,7 +61,6 @@ from scimcore.errors import (
     InvalidValue,
     Mutability,
     NoTarget,
-    ScimError,
 )
 from scimcore.filter import And, AttrPath, Compare, Filter, PatchPath
 from scimcore.patch import _bridge
@@ -1200,7 +1205,3 @@ def _equalities(node: Filter | None) -> dict[str, Any] | None:
             return None
         seed[term.path.name] = term.value
     return seed
-
-
-def _reraise_as_scim(exc: Exception) -> ScimError:  # pragma: no cover - defensive
-    return InvalidValue(str(exc))
