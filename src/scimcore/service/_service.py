@@ -177,6 +177,9 @@ class ScimService:
     - ``max_operations`` and ``max_payload_size``: the Bulk limits (the size
       limit applies to every request body).
 
+    A service is immutable in use: the discovery documents are built once, on
+    first request; make a new service to change a setting.
+
     >>> from scimcore.stores import MemoryStore
     >>> service = ScimService(MemoryStore(), tokens=["s3cret"])
     >>> response = service.handle(Request(
@@ -236,6 +239,7 @@ class ScimService:
             hints = typing.get_type_hints(self.user_model)
             (self._membership,) = typing.get_args(hints["groups"])
         self._is_async = inspect.iscoroutinefunction(getattr(store, "get", None))
+        self._discovery: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ drivers
 
@@ -854,16 +858,24 @@ class ScimService:
     def _meta(self, request: Request, kind: str, path: str) -> dict[str, str]:
         return {"resourceType": kind, "location": f"{self._base(request)}{path}"}
 
-    def _resource_type_document(self, request: Request, resource_type: ResourceType) -> Any:
-        document = resource_type.to_dict()
-        name = resource_type.id or resource_type.name
-        document["meta"] = self._meta(request, "ResourceType", f"/ResourceTypes/{name}")
+    def _cached(self, key: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """A discovery document without its ``meta``, built once (they never change)."""
+        document = self._discovery.get(key)
+        if document is None:
+            document = self._discovery[key] = build()
         return document
 
+    def _resource_type_document(self, request: Request, resource_type: ResourceType) -> Any:
+        name = resource_type.id or resource_type.name
+        document = self._cached(f"rt:{resource_type.name}", resource_type.to_dict)
+        meta = self._meta(request, "ResourceType", f"/ResourceTypes/{name}")
+        return {**document, "meta": meta}
+
     def _schema_document(self, request: Request, schema: Schema) -> Any:
-        document = {"schemas": [_SCHEMA_SCHEMA], **schema.to_dict()}
-        document["meta"] = self._meta(request, "Schema", f"/Schemas/{schema.id}")
-        return document
+        document = self._cached(
+            f"schema:{schema.id}", lambda: {"schemas": [_SCHEMA_SCHEMA], **schema.to_dict()}
+        )
+        return {**document, "meta": self._meta(request, "Schema", f"/Schemas/{schema.id}")}
 
     def _no_filter(self, ctx: Context) -> None:
         self._authorize(ctx, "discovery", None, None)
@@ -873,11 +885,9 @@ class ScimService:
     def _route_service_provider_config(self, ctx: Context, found: Route) -> Gen[Response]:
         yield from ()  # a generator, like every route
         self._no_filter(ctx)
-        document = self.service_provider_config().to_dict()
-        document["meta"] = self._meta(
-            ctx.request, "ServiceProviderConfig", "/ServiceProviderConfig"
-        )
-        return _json_response(200, document)
+        document = self._cached("spc", lambda: self.service_provider_config().to_dict())
+        meta = self._meta(ctx.request, "ServiceProviderConfig", "/ServiceProviderConfig")
+        return _json_response(200, {**document, "meta": meta})
 
     def _route_resource_types(self, ctx: Context, found: Route) -> Gen[Response]:
         yield from ()  # a generator, like every route
