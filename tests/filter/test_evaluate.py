@@ -521,3 +521,136 @@ def test_agrees_on_values_the_resource_has(user: User, data: st.DataObject) -> N
             node = Compare(node.path, node.op, value)
     ours = outcome(lambda: compile_filter(node, User)(user))
     assert ours == outcome(lambda: reference(node, user, User, Policy()))
+
+
+# ---- a custom resource type: numbers, an extension, multi-valued sub-attributes --------------
+
+
+def device_model() -> tuple[type, type]:
+    from scimcore.models import make_model
+    from scimcore.schema import ResourceType, Schema, SchemaExtension
+
+    device = Schema(
+        "urn:example:schemas:Device",
+        "Device",
+        attributes=[
+            Attribute("serialNumber", case_exact=True),
+            Attribute("ports", "integer", multi_valued=True),
+            Attribute("weight", "decimal"),
+            Attribute(
+                "labels",
+                "complex",
+                multi_valued=True,
+                sub_attributes=[Attribute("value"), Attribute("tags", multi_valued=True)],
+            ),
+            Attribute(
+                "spec",
+                "complex",
+                sub_attributes=[Attribute("model"), Attribute("aliases", multi_valued=True)],
+            ),
+        ],
+    )
+    rack = Schema(
+        "urn:example:schemas:extension:Rack",
+        "Rack",
+        attributes=[
+            Attribute("slots", "integer", multi_valued=True),
+            Attribute("position", "complex", sub_attributes=[Attribute("row")]),
+        ],
+    )
+    rack_model = make_model(rack)
+    resource_type = ResourceType(
+        name="Device",
+        endpoint="/Devices",
+        schema=device.id,
+        schema_extensions=[SchemaExtension(rack.id)],
+    )
+    return make_model(device, resource_type=resource_type, extensions=[rack_model]), rack_model
+
+
+Device, Rack = device_model()
+RACK = "urn:example:schemas:extension:Rack"
+
+
+class TestCustomModel:
+    @pytest.fixture
+    def device(self) -> Any:
+        return Device(
+            serial_number="X1",
+            ports=[80, 443],
+            weight=2.5,
+            labels=[_label("blue", ["x", "y"]), _label("red", [])],
+            spec=_spec("M1", ["alpha", ""]),
+        )
+
+    def test_numbers(self, device: Any) -> None:
+        assert compile_filter("ports gt 100", Device)(device)
+        assert not compile_filter("ports gt 443", Device)(device)
+        assert compile_filter("ports ne 22", Device)(device)
+        assert compile_filter("weight ge 2.5 and weight lt 3", Device)(device)
+        assert refused('ports eq "80"', Device) == (
+            "'ports' is an integer attribute; it cannot be compared with \"80\"."
+        )
+        assert refused("weight eq true", Device) == (
+            "'weight' is a decimal attribute; it cannot be compared with true."
+        )
+        assert refused("ports co 8", Device) == (
+            "The operator 'co' does not apply to integer attribute 'ports'."
+        )
+
+    def test_multi_valued_sub_attributes(self, device: Any) -> None:
+        assert compile_filter('labels.tags eq "Y"', Device)(device)
+        assert compile_filter('labels[value eq "blue" and tags eq "x"]', Device)(device)
+        assert not compile_filter('labels[value eq "red" and tags pr]', Device)(device)
+        assert compile_filter('spec.aliases sw "AL"', Device)(device)
+        assert compile_filter("spec.aliases pr", Device)(device)
+        assert compile_filter("spec pr", Device)(Device(spec=_spec(None, ["a"])))
+        assert not compile_filter("spec pr", Device)(Device(spec=_spec(None, ["", None])))
+        assert not compile_filter("spec.aliases pr", Device)(Device())
+        assert not compile_filter("labels.tags pr", Device)(Device(labels=[_label("a", [])]))
+
+    def test_extension_attributes(self, device: Any) -> None:
+        assert not compile_filter(f"{RACK}:slots pr", Device)(device)
+        assert not compile_filter(f"{RACK}:position.row pr", Device)(device)
+        device.extensions[RACK] = Rack(slots=[1, 2])
+        assert compile_filter(f"{RACK}:slots eq 2", Device)(device)
+        assert not compile_filter(f"{RACK}:position.row pr", Device)(device)
+
+    def test_agrees_with_the_reference(self) -> None:
+        @SETTINGS
+        @given(filters(Device), resources(Device))
+        def agree(node: Filter, device: Any) -> None:
+            ours = outcome(lambda: compile_filter(node, Device)(device))
+            assert ours == outcome(lambda: reference(node, device, Device, Policy()))
+
+        agree()
+
+
+def _label(value: str, tags: list[str]) -> Any:
+    from scimcore.models._base import complex_children
+
+    label: Any = complex_children(Device)["labels"]
+    return label(value=value, tags=tags)
+
+
+def _spec(model: str | None, aliases: list[str | None]) -> Any:
+    from scimcore.models._base import complex_children
+
+    spec: Any = complex_children(Device)["spec"]
+    return spec(model=model, aliases=aliases)
+
+
+class TestElementScope:
+    def test_qualified_paths_name_nothing_inside_brackets(self) -> None:
+        emails = User.scim_registry().resolve("emails", resource_type="User")
+        assert emails is not None
+        qualified = Compare(AttrPath(None, "type", "x"), "eq", "work")
+        assert not compile_value_filter(qualified, emails.target)(Email(type="work"))
+        urn = Present(AttrPath("urn:x", "value", None))
+        schemas = Attribute("schemas", AttributeType.REFERENCE, multi_valued=True)
+        assert not compile_value_filter(urn, schemas)("urn:y")
+
+    def test_wrong_type_inside_brackets(self) -> None:
+        integers = Attribute("n", AttributeType.INTEGER, multi_valued=True)
+        with pytest.raises(InvalidFilter, match="'value' is an integer attribute"):
+            compile_value_filter(parse_filter('value eq "x"'), integers)

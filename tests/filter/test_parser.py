@@ -448,6 +448,17 @@ class TestErrors:
             "  ^^^^^^^^^^^^^^"
         )
 
+    def test_sub_attribute_depth_after_a_urn(self) -> None:
+        assert error("urn:example:x.y.z pr") == (
+            "Sub-attributes nest one level only: 'urn:example:x.y.z'.\n"
+            "  urn:example:x.y.z pr\n"
+            "  ^^^^^^^^^^^^^^^^^"
+        )
+
+    def test_many_parentheses_side_by_side_are_not_deep(self) -> None:
+        text = " or ".join(["(a pr)"] * (MAX_DEPTH + 1))
+        assert parse_filter(text) == Or(tuple([Present(p("a"))] * (MAX_DEPTH + 1)))
+
     def test_not_a_string(self) -> None:
         with pytest.raises(InvalidFilter, match=r"^The filter must be a string, not int\.$"):
             parse_filter(5)  # type: ignore[arg-type]

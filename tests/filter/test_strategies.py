@@ -66,7 +66,7 @@ def test_arbitrary_text_parses_or_is_an_invalid_filter(text: str) -> None:
 
 
 @SETTINGS
-@given(filters())
+@given(filters() | filters(version=1))
 def test_generic_asts_round_trip(node: Filter) -> None:
     assert parse_filter(str(node), policy=Policy.strict()) == node
 

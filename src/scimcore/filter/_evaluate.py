@@ -109,22 +109,18 @@ def _never(resource: Any) -> bool:
 def _is_present(attribute: Attribute) -> Predicate:
     """Whether one (non-None) value of ``attribute`` counts as present (RFC 7644 ``pr``)."""
     if attribute.is_complex:
-        subs = [(sub.python_name, _is_present(sub)) for sub in attribute.sub_attributes]
-
-        def complex_present(value: Any) -> bool:
-            for name, present in subs:
-                sub = getattr(value, name, None)
-                if sub is not None and present(sub):
-                    return True
-            return False
-
-        return complex_present
-    if attribute.multi_valued:
-        one = _is_present(_singular(attribute))
-        return lambda values: any(v is not None and one(v) for v in values)
+        names = [sub.python_name for sub in attribute.sub_attributes]
+        return lambda value: any(_nonempty(getattr(value, name, None)) for name in names)
     if attribute.type in _STRINGS:
         return lambda value: value != ""
     return lambda value: True
+
+
+def _nonempty(value: Any) -> bool:
+    """A sub-attribute's value is present: not None, "" or [] (sub-attributes are simple)."""
+    if isinstance(value, list):
+        return any(_nonempty(v) for v in value)
+    return value is not None and value != ""
 
 
 def _singular(attribute: Attribute) -> Attribute:
@@ -141,7 +137,7 @@ class _Scope:
 
     def resolve(self, path: AttrPath) -> tuple[Getter, bool, Attribute] | None:
         """(getter, multi-valued?, target attribute) for ``path``, or ``None`` if unknown."""
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - abstract
 
 
 class _ModelScope(_Scope):
@@ -202,32 +198,15 @@ def _chain_getter(
             return getattr(resource, name)
 
     else:
+        absent = () if top.multi_valued else None
 
         def head(resource: Any) -> Any:
             holder = container(resource)
-            return None if holder is None else getattr(holder, name, None)
+            return absent if holder is None else getattr(holder, name)
 
     if sub is None:
-        if top.multi_valued and container is not None:
-            return (lambda resource: head(resource) or ()), True
         return head, top.multi_valued
-    sub_name = sub.python_name
-    if top.multi_valued:
-
-        def each(resource: Any) -> Any:
-            return [getattr(element, sub_name) for element in head(resource) or ()]
-
-        if sub.multi_valued:
-            return (lambda r: [v for vs in each(r) for v in vs or ()]), True
-        return each, True
-
-    def nested(resource: Any) -> Any:
-        value = head(resource)
-        return None if value is None else getattr(value, sub_name)
-
-    if sub.multi_valued:
-        return (lambda r: nested(r) or ()), True
-    return nested, False
+    return _sub_getter(head, top.multi_valued, sub)
 
 
 def _lift(get: Getter, multi: bool, test: Predicate) -> Predicate:
@@ -358,9 +337,24 @@ class _Compiler:
 
 
 def _sub_getter(get: Getter, multi: bool, sub: Attribute) -> tuple[Getter, bool]:
+    """A getter for the ``sub`` of each value ``get`` yields; it yields a list if either is."""
     name = sub.python_name
-    if multi:
-        return (lambda r: [getattr(e, name) for e in get(r) if e is not None]), True
+    if multi or sub.multi_valued:
+        flat = sub.multi_valued
+
+        def each(resource: Any) -> list[Any]:
+            found = get(resource)
+            values = [] if found is None else found if multi else [found]
+            out: list[Any] = []
+            for value in values:  # elements of a multi-valued attribute are never None
+                got = getattr(value, name)
+                if flat:
+                    out.extend(got or ())
+                else:
+                    out.append(got)
+            return out
+
+        return each, True
 
     def nested(resource: Any) -> Any:
         value = get(resource)
@@ -385,7 +379,8 @@ def _any(predicates: Sequence[Predicate]) -> Predicate:
 
 def _mismatch(path: AttrPath, target: Attribute, value: Value) -> InvalidFilter:
     return InvalidFilter(
-        f"'{path}' is a {target.type} attribute; it cannot be compared with {render_value(value)}."
+        f"'{path}' is {'an' if target.type is AttributeType.INTEGER else 'a'} {target.type}"
+        f" attribute; it cannot be compared with {render_value(value)}."
     )
 
 

@@ -176,15 +176,16 @@ def _value_path(token: Token, inner: Filter, cls: type[ScimError]) -> tuple[Attr
     if path.sub is not None:
         _fail(f"'[…]' follows an attribute, not a sub-attribute: '{path}'.", start, end - 1, cls)
     if not _relative_paths(inner):
-        for found in _tokens(_OPTIONS.get().text, end):
-            name = found.partition(" ")[0]
-            if found.type == "ATTR_EXP" and (":" in name or "." in name):
-                begin = found.start_pos or 0
-                _fail(
-                    f"Inside '[…]' a path is a sub-attribute name, not '{name}'.",
-                    begin,
-                    begin + len(name),
-                )
+        # Find the culprit's position: the first attrExp after "[" whose path is qualified.
+        found = next(
+            t
+            for t in _tokens(_OPTIONS.get().text, end)
+            if t.type == "ATTR_EXP" and any(c in t.partition(" ")[0] for c in ":.")
+        )
+        name, begin = found.partition(" ")[0], found.start_pos or 0
+        _fail(
+            f"Inside '[…]' a path is a sub-attribute name, not '{name}'.", begin, begin + len(name)
+        )
     return path, inner
 
 

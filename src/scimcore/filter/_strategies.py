@@ -218,10 +218,15 @@ def filters(model: type | None = None, *, version: int = 2) -> SearchStrategy[Fi
     ``version=1`` keeps to the SCIM 1.1 dialect (no ``ne``, ``ew``, ``not`` or ``[…]``).
     ``str()`` of a drawn filter is its canonical text.
 
-    >>> from hypothesis import find
+    >>> from hypothesis import given, settings
+    >>> from scimcore.filter import compile_filter, parse_filter
     >>> from scimcore.models import User
-    >>> find(filters(User), lambda f: isinstance(f, ValuePath)).path.name
-    'emails'
+    >>> @settings(max_examples=20, deadline=None)
+    ... @given(filters(User))
+    ... def round_trip(node):
+    ...     assert parse_filter(str(node)) == node
+    ...     compile_filter(node, User)
+    >>> round_trip()
     """
     from hypothesis import strategies as st
 
@@ -241,9 +246,13 @@ def filters(model: type | None = None, *, version: int = 2) -> SearchStrategy[Fi
 def paths(model: type | None = None) -> SearchStrategy[PatchPath]:
     """PATCH path ASTs (RFC 7644 §3.5.2); with ``model``, naming its real attributes.
 
-    >>> from hypothesis import find
-    >>> find(paths(), lambda p: p.sub is not None).filter is not None
-    True
+    >>> from hypothesis import given, settings
+    >>> from scimcore.filter import parse_path
+    >>> @settings(max_examples=20, deadline=None)
+    ... @given(paths())
+    ... def round_trip(path):
+    ...     assert parse_path(str(path)) == path
+    >>> round_trip()
     """
     from hypothesis import strategies as st
 
