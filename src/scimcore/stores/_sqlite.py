@@ -186,6 +186,7 @@ class SQLiteStore:
             + ")"
             for name, slots in self._slots.items()
         }
+        self._cache: dict[tuple[Any, ...], tuple[str, str | None, dict[str, Any]]] = {}
         self._clock = clock
         self._busy_timeout = busy_timeout
         self._local = threading.local()
@@ -574,13 +575,24 @@ class SQLiteStore:
         whens = " ".join(f"WHEN :{t} THEN {key}" for t, key in cases)
         return f"NULLIF(CASE r.resource_type {whens} END, '')"
 
+    def _compiled(self, query: Query) -> tuple[str, str | None, dict[str, Any]]:
+        """The WHERE, the sort key and their parameters, cached per filter, types and sort."""
+        cache_key = (query.filter, query.models, query.policy, query.sort_by)
+        compiled = self._cache.get(cache_key)
+        if compiled is None:
+            params: dict[str, Any] = {}
+            where = self._where(query, params)
+            compiled = (where, self._sort_key(query, params), params)
+            if len(self._cache) >= 512:
+                self._cache.clear()
+            self._cache[cache_key] = compiled
+        return compiled
+
     def search(self, query: Query) -> Page[Any]:
         """Filter, sort and page in SQL (see :class:`~scimcore.storage.Query`)."""
-        params: dict[str, Any] = {}
-        where = self._where(query, params)
-        key = self._sort_key(query, params)
+        where, key, params = self._compiled(query)
         position: Position | None = None
-        fingerprint = query.fingerprint()
+        fingerprint = "" if query.cursor is None else query.fingerprint()
         if query.cursor:
             position = self.cursors.decode(fingerprint, query.cursor)
         count_sql = f"SELECT count(*) FROM scim_search AS r WHERE {where}"
