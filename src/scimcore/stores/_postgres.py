@@ -49,6 +49,7 @@ expression and partial indexes.
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import decimal
 import hashlib
@@ -880,38 +881,32 @@ class _Ops:
         fingerprint = query.fingerprint()
         position = codec.decode(fingerprint, query.cursor) if query.cursor else None
         doc = self._doc_expr(self._wants_elements(query), "s_r")
-        yield _Sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        rows = yield _Sql(f"SELECT count(*) FROM {source} WHERE {where}", params)
-        total = rows[0][0]
         fetch = _Fetch(source, where, key, params, doc)
         if query.cursor is None:
-            found = yield from fetch(query.descending, None, query.count, query.start_index - 1)
+            total, found = yield from fetch.counted(
+                query.descending, None, query.count, query.start_index - 1
+            )
             return Page(
                 resources=self._resources(found), total=total, start_index=query.start_index
             )
         if query.count == 0:
+            total, _ = yield from fetch.counted(query.descending, None, 0, 0)
             return Page(resources=[], total=total)
         limit = None if query.count is None else query.count + 1
         if position is None or position.direction == "next":
-            found = yield from fetch(query.descending, position, limit, 0)
+            total, found = yield from fetch.counted(query.descending, position, limit, 0)
             more_after = query.count is not None and len(found) > query.count
             found = found[: query.count]
             more_before = False
             if found and position is not None:
-                more_before = bool(
-                    (
-                        yield from fetch(
-                            not query.descending, Position("next", _key_of(found[0])), 1, 0
-                        )
-                    )
-                )
+                anchor = Position("next", _key_of(found[0]))
+                more_before = bool((yield from fetch(not query.descending, anchor, 1, 0)))
         else:
-            found = yield from fetch(not query.descending, position, limit, 0)
+            total, found = yield from fetch.counted(not query.descending, position, limit, 0)
             more_before = query.count is not None and len(found) > query.count
             found = found[: query.count][::-1]
-            more_after = bool(found) and bool(
-                (yield from fetch(query.descending, Position("next", _key_of(found[-1])), 1, 0))
-            )
+            last = Position("next", _key_of(found[-1])) if found else None
+            more_after = last is not None and bool((yield from fetch(query.descending, last, 1, 0)))
         next_cursor = previous_cursor = None
         if found and more_after:
             next_cursor = codec.encode(fingerprint, Position("next", _key_of(found[-1])))
@@ -938,29 +933,51 @@ class _Fetch:
     params: Mapping[str, Any]
     doc: str
 
-    def __call__(
+    def _sql(
         self, descending: bool, position: Position | None, limit: int | None, offset: int
-    ) -> Ops[list[tuple[Any, ...]]]:
+    ) -> tuple[str, dict[str, Any], str]:
         params = dict(self.params)
         direction = "DESC" if descending else "ASC"
         condition = ""
         if position is not None:
             condition = "WHERE " + _keyset(descending, params, position.key)
         if self.key is None:
-            order = f"s.rid {direction}"
+            order = "{t}.rid " + direction
         else:
-            order = f"(s.k IS NULL) {direction}, s.k {direction}, s.rid {direction}"
+            order = f"({{t}}.k IS NULL) {direction}, {{t}}.k {direction}, {{t}}.rid {direction}"
         params["limit"] = limit
         params["offset"] = offset
-        rows = yield _Sql(
-            f"SELECT s.rid, s.resource_type, {self.doc}, s.k FROM ("
+        sql = (
+            f"SELECT s.rid, s.resource_type, {self.doc} AS doc, s.k FROM ("
             f"SELECT r.rid AS rid, r.resource_type AS resource_type, "
             f"{self.key or 'NULL::text'} AS k FROM {self.source} WHERE {self.where}) AS s "
             f"JOIN scim_resources AS s_r ON s_r.rid = s.rid {condition} "
-            f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+            f"ORDER BY {order.format(t='s')} LIMIT %(limit)s OFFSET %(offset)s"
+        )
+        return sql, params, order
+
+    def __call__(
+        self, descending: bool, position: Position | None, limit: int | None, offset: int
+    ) -> Ops[list[tuple[Any, ...]]]:
+        sql, params, _ = self._sql(descending, position, limit, offset)
+        rows = yield _Sql(sql, params)
+        return [(rid, name, doc, _plain(k)) for rid, name, doc, k in rows]
+
+    def counted(
+        self, descending: bool, position: Position | None, limit: int | None, offset: int
+    ) -> Ops[tuple[int, list[tuple[Any, ...]]]]:
+        """The total and a page, in one statement (one snapshot, one round trip)."""
+        sql, params, order = self._sql(descending, position, limit, offset)
+        rows = yield _Sql(
+            f"SELECT t.n, p.rid, p.resource_type, p.doc, p.k FROM (SELECT count(*) AS n FROM "
+            f"{self.source} WHERE {self.where}) AS t LEFT JOIN LATERAL ({sql}) AS p ON true "
+            f"ORDER BY {order.format(t='p')}",
             params,
         )
-        return [(rid, name, doc, _plain(k)) for rid, name, doc, k in rows]
+        total = rows[0][0]
+        return total, [
+            (rid, name, doc, _plain(k)) for _, rid, name, doc, k in rows if rid is not None
+        ]
 
 
 def _key_of(row: tuple[Any, ...]) -> SortKey:
@@ -1002,7 +1019,7 @@ def _connect_kwargs(schema: str | None, asynchronous: bool) -> dict[str, Any]:
 
     kwargs: dict[str, Any] = {
         "cursor_factory": psycopg.AsyncClientCursor if asynchronous else psycopg.ClientCursor,
-        "autocommit": False,
+        "autocommit": True,  # reads are single statements; writes open a transaction
     }
     if schema is not None:
         kwargs["options"] = f"-c search_path={schema}"
@@ -1078,12 +1095,16 @@ class PostgresStore:
             raise
         self.cursors = CursorCodec(secret, timeout=cursor_timeout)
 
-    def _run(self, op: Callable[[], Ops[T]]) -> T:
+    def _run(self, op: Callable[[], Ops[T]], *, transaction: bool = True) -> T:
         from psycopg import errors
 
         for attempt in range(8):
             try:
-                with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                with (
+                    self._pool.connection() as conn,
+                    conn.transaction() if transaction else contextlib.nullcontext(),
+                    conn.cursor() as cur,
+                ):
                     gen = op()
                     value: Any = None
                     while True:
@@ -1122,7 +1143,7 @@ class PostgresStore:
 
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
-        return self._run(lambda: self._ops.get(model, resource_id))
+        return self._run(lambda: self._ops.get(model, resource_id), transaction=False)
 
     def replace(self, resource: R, *, expected_version: str | None = None) -> R:
         """Replace the stored resource with ``resource.id``; delta attributes are diffed."""
@@ -1163,7 +1184,7 @@ class PostgresStore:
 
     def search(self, query: Query) -> Page[Any]:
         """Filter, sort and page in SQL (see :class:`~scimcore.storage.Query`)."""
-        return self._run(lambda: self._ops.search(query, self.cursors))
+        return self._run(lambda: self._ops.search(query, self.cursors), transaction=False)
 
     def reindex(self) -> None:
         """Rebuild the search documents, elements and lookups (after a schema change)."""
@@ -1249,7 +1270,9 @@ class AsyncPostgresStore:
 
     async def get(self, model: type[R], resource_id: str) -> R:
         """See :meth:`PostgresStore.get`."""
-        return await _run_async(self._pool, self._ops, lambda: self._ops.get(model, resource_id))
+        return await _run_async(
+            self._pool, self._ops, lambda: self._ops.get(model, resource_id), transaction=False
+        )
 
     async def replace(self, resource: R, *, expected_version: str | None = None) -> R:
         """See :meth:`PostgresStore.replace`."""
@@ -1293,7 +1316,7 @@ class AsyncPostgresStore:
     async def search(self, query: Query) -> Page[Any]:
         """See :meth:`PostgresStore.search`."""
         return await _run_async(
-            self._pool, self._ops, lambda: self._ops.search(query, self.cursors)
+            self._pool, self._ops, lambda: self._ops.search(query, self.cursors), transaction=False
         )
 
     async def aclose(self) -> None:
@@ -1301,12 +1324,17 @@ class AsyncPostgresStore:
         await self._pool.close()
 
 
-async def _run_async(pool: Any, ops: _Ops, op: Callable[[], Ops[T]]) -> T:
+async def _run_async(
+    pool: Any, ops: _Ops, op: Callable[[], Ops[T]], *, transaction: bool = True
+) -> T:
     from psycopg import errors
 
     for attempt in range(8):
         try:
-            async with pool.connection() as conn, conn.transaction():
+            async with (
+                pool.connection() as conn,
+                conn.transaction() if transaction else contextlib.nullcontext(),
+            ):
                 cur = conn.cursor()
                 gen = op()
                 value: Any = None
