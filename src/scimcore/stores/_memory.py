@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -172,7 +171,7 @@ class MemoryStore:
             if resource_id in self._rows[name]:
                 raise Uniqueness(f"id {resource_id!r} is already taken.")
             stored = stamp(
-                copy.deepcopy(resource),
+                _clone(resource),
                 resource_id=resource_id,
                 version=self._version(),
                 now=self._clock(),
@@ -180,7 +179,7 @@ class MemoryStore:
             document = _document(stored)
             self._claim(name, stored, document, resource_id)
             self._rows[name][resource_id] = _Row(stored, document, next(self._seq))
-            return copy.deepcopy(stored)
+            return _clone(stored)  # type: ignore[no-any-return]
 
     def create_many(self, resources: Iterable[R]) -> list[R]:
         """Store many new resources: all of them, or none when one fails."""
@@ -199,7 +198,7 @@ class MemoryStore:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
         name = self._name(model)
         with self._lock:
-            return copy.deepcopy(self._row(name, resource_id).resource)  # type: ignore[no-any-return]
+            return _clone(self._row(name, resource_id).resource)  # type: ignore[no-any-return]
 
     def replace(self, resource: R, *, expected_version: str | None = None) -> R:
         """Replace the stored resource with ``resource.id``."""
@@ -211,7 +210,7 @@ class MemoryStore:
             if not versions_match(expected_version, row.resource.meta.version):
                 raise PreconditionFailed()
             stored = stamp(
-                copy.deepcopy(resource),
+                _clone(resource),
                 resource_id=resource_id,
                 version=self._version(),
                 now=self._clock(),
@@ -220,7 +219,7 @@ class MemoryStore:
             document = _document(stored)
             self._claim(name, stored, document, resource_id)
             self._rows[name][resource_id] = _Row(stored, document, row.seq)
-            return copy.deepcopy(stored)
+            return _clone(stored)  # type: ignore[no-any-return]
 
     def update(
         self,
@@ -236,7 +235,7 @@ class MemoryStore:
             row = self._row(name, resource_id)
             if not versions_match(expected_version, row.resource.meta.version):
                 raise PreconditionFailed()
-            changed = change(copy.deepcopy(row.resource))
+            changed = change(_clone(row.resource))
             changed = attrs.evolve(changed, id=resource_id)  # type: ignore[misc]
             return self.replace(changed)
 
@@ -275,7 +274,7 @@ class MemoryStore:
                     rows.append(((value is None, value, row.seq), row.resource))
             rows.sort(key=lambda pair: order_key(pair[0]), reverse=query.descending)
             page = page_of(query, rows, self.cursors)
-            return attrs.evolve(page, resources=[copy.deepcopy(r) for r in page.resources])
+            return attrs.evolve(page, resources=[_clone(r) for r in page.resources])
 
     def close(self) -> None:
         """Nothing to release."""
@@ -283,3 +282,24 @@ class MemoryStore:
     def __len__(self) -> int:
         with self._lock:
             return sum(len(rows) for rows in self._rows.values())
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of a model value: attrs instances, lists and dicts are rebuilt.
+
+    Faster than ``copy.deepcopy``, and right for attrs classes made at run time.
+    """
+    if isinstance(value, list):
+        return [_clone(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _clone(item) for key, item in value.items()}
+    cls = type(value)
+    if attrs.has(cls):
+        return cls(
+            **{
+                field.alias: _clone(getattr(value, field.name))
+                for field in attrs.fields(cls)
+                if field.init
+            }
+        )
+    return value
