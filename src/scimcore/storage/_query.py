@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 import attrs
 
@@ -43,12 +43,9 @@ def _models(value: type[Any] | Iterable[type[Any]]) -> tuple[type[Any], ...]:
     return tuple(dict.fromkeys(models))
 
 
-def _filter(value: Filter | str | None) -> Filter | None:
-    if isinstance(value, str):
-        from scimcore.filter import parse_filter
-
-        return parse_filter(value)
-    return value
+def _filter_or_text(value: Filter | str | None) -> Filter | None:
+    # Text stays text here; __attrs_post_init__ parses it under the query's policy.
+    return cast("Filter | None", value)
 
 
 def _sort_order(value: str) -> SortOrder:
@@ -95,7 +92,7 @@ class Query:
     """
 
     models: tuple[type[Any], ...] = attrs.field(converter=_models)
-    filter: Filter | None = attrs.field(default=None, converter=_filter)
+    filter: Filter | None = attrs.field(default=None, converter=_filter_or_text)
     sort_by: str | None = None
     sort_order: SortOrder = attrs.field(default="ascending", converter=_sort_order)
     start_index: int = attrs.field(default=1, converter=_start_index)
@@ -104,6 +101,13 @@ class Query:
     attributes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     excluded_attributes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     policy: Policy = attrs.field(factory=Policy)
+
+    def __attrs_post_init__(self) -> None:
+        text: object = self.filter
+        if isinstance(text, str):  # filter text is parsed under the query's policy
+            from scimcore.filter import parse_filter
+
+            object.__setattr__(self, "filter", parse_filter(text, policy=self.policy))
 
     @property
     def descending(self) -> bool:
