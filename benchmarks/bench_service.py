@@ -5,7 +5,7 @@ httptools and uvloop when installed, as ``uvicorn[standard]`` gives), each
 holding the same 5,000 users created over HTTP: scimcore with its default
 store (``SQLiteStore``), scim2-server with its ``AsyncInMemoryStorage``.
 The client sends one request per call over a persistent keep-alive
-connection (http.client). Targets from issue 7: GET by
+connection (a lean raw-socket HTTP/1.1 client). Targets from issue 7: GET by
 id ≥3×, a filter on a non-indexed attribute (``title``) ≥20×, create ≥3×.
 Each is run twice: with the ASGI app's default (the sync store runs in a
 worker thread) and with ``sync_to_thread=False`` (on the event loop).
@@ -16,7 +16,6 @@ worker thread) and with ``sync_to_thread=False`` (on the event loop).
 from __future__ import annotations
 
 import atexit
-import http.client
 import itertools
 import json
 import socket
@@ -78,24 +77,90 @@ def _serve(kind: str, port: int, directory: str) -> None:
 
 
 class Client:
-    """One keep-alive connection to a server."""
+    """One keep-alive HTTP/1.1 connection, as lean as a load generator's.
+
+    Requests are written as bytes and responses read by ``Content-Length``, so
+    that the client costs little next to the servers it measures (http.client
+    alone takes about 100 µs a request here). The JSON body is parsed only when
+    the caller asks for it.
+    """
 
     def __init__(self, port: int, prefix: str) -> None:
+        self.port = port
         self.prefix = prefix
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"Content-Type": "application/scim+json", "Accept": "application/scim+json"}
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
 
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
+    def _read_response(self) -> tuple[int, bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buffer += chunk
+        head, _, rest = self.buffer.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        chunked = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        self.buffer = rest
+        if not chunked:
+            data = self._exactly(length)
+            return status, data
+        body = b""
+        while True:
+            size = int(self._line(), 16)
+            if size == 0:
+                self._line()
+                return status, body
+            body += self._exactly(size)
+            self._line()
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed")
+        self.buffer += chunk
+
+    def _exactly(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            self._fill()
+        line, _, self.buffer = self.buffer.partition(b"\r\n")
+        return line
+
+    def call(
+        self, method: str, path: str, body: Any = None, *, parse: bool = False
+    ) -> tuple[int, Any]:
+        data = b"" if body is None else json.dumps(body).encode()
+        request = (
+            f"{method} {self.prefix}{path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"Accept: application/scim+json\r\nContent-Type: application/scim+json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        ).encode() + data
         try:
-            self.connection.request(method, self.prefix + path, body=data, headers=self.headers)
-            response = self.connection.getresponse()
-        except (http.client.RemoteDisconnected, ConnectionError):
-            self.connection.close()
-            self.connection.request(method, self.prefix + path, body=data, headers=self.headers)
-            response = self.connection.getresponse()
-        payload = response.read()
-        return response.status, json.loads(payload) if payload else None
+            self.sock.sendall(request)
+            status, payload = self._read_response()
+        except (ConnectionError, OSError):
+            self.sock.close()
+            self.sock = socket.create_connection(("127.0.0.1", self.port))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.buffer = b""
+            self.sock.sendall(request)
+            status, payload = self._read_response()
+        return status, json.loads(payload) if parse and payload else None
 
 
 def _start(kind: str, prefix: str) -> Client:
@@ -142,7 +207,7 @@ def _user(i: int) -> dict[str, Any]:
 def _seed(client: Client) -> list[str]:
     ids = []
     for i in range(USERS):
-        status, body = client.call("POST", "/Users", _user(i))
+        status, body = client.call("POST", "/Users", _user(i), parse=True)
         assert status == 201, (status, body)
         ids.append(body["id"])
     return ids
@@ -158,10 +223,13 @@ def _cases_for(ours: Client, peer: Client, label: str) -> list[Case]:
         status, _ = client.call("GET", f"/Users/{next(ids)}")
         assert status == 200
 
+    for client in (ours, peer):  # both answer the same thing
+        _, body = client.call("GET", f"/Users?filter={title}", parse=True)
+        assert body["totalResults"] == USERS // TITLES, body
+
     def search(client: Client) -> None:
-        status, body = client.call("GET", f"/Users?filter={title}")
+        status, _ = client.call("GET", f"/Users?filter={title}")
         assert status == 200
-        assert body["totalResults"] == USERS // TITLES
 
     def create(client: Client) -> None:
         status, _ = client.call("POST", "/Users", _user(next(counter)))
