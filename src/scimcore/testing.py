@@ -27,15 +27,18 @@ resources. Class attributes switch parts off for a store that does not offer
 them (``supports_cursors``, ``supports_sort``) and size the runs
 (``hypothesis_examples``, ``threads``).
 
+A host with an *async* store runs the same suite on ``BlockingStore(its_store)``.
+
 pytest and Hypothesis must be installed; importing this module imports pytest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -53,7 +56,7 @@ from scimcore.errors import (
 from scimcore.models import Group, User
 from scimcore.policy import Policy
 from scimcore.schema import AttributeRef
-from scimcore.storage import Page, Query, ResourceStore, update
+from scimcore.storage import AsyncResourceStore, Page, Query, ResourceStore, update
 from scimcore.storage._values import comparable
 
 __all__ = [
@@ -61,11 +64,14 @@ __all__ = [
     "DIFFERENTIAL_SORTS",
     "TRAP_GROUPS",
     "TRAP_USERS",
+    "BlockingStore",
     "StoreContract",
     "expected_order_key",
     "filters_strategy",
     "users_strategy",
 ]
+
+T = TypeVar("T")
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -512,6 +518,61 @@ def filters_strategy() -> st.SearchStrategy[str]:
         ),
         max_leaves=4,
     )
+
+
+# -- async stores ---------------------------------------------------------------------------
+
+
+class BlockingStore:
+    """A sync face on an :class:`~scimcore.storage.AsyncResourceStore`, to run the contract on it.
+
+    Its coroutines run on an event loop in a background thread; each call
+    blocks until its result is ready, so threads can call at once::
+
+        @pytest.fixture
+        def store(self):
+            store = BlockingStore(MyAsyncStore())
+            yield store
+            store.close()
+    """
+
+    def __init__(self, store: AsyncResourceStore) -> None:
+        self.store = store
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def create(self, resource: T) -> T:
+        """See :meth:`~scimcore.storage.ResourceStore.create`."""
+        return self._run(self.store.create(resource))
+
+    def get(self, model: type[T], resource_id: str) -> T:
+        """See :meth:`~scimcore.storage.ResourceStore.get`."""
+        return self._run(self.store.get(model, resource_id))
+
+    def replace(self, resource: T, *, expected_version: str | None = None) -> T:
+        """See :meth:`~scimcore.storage.ResourceStore.replace`."""
+        return self._run(self.store.replace(resource, expected_version=expected_version))
+
+    def delete(
+        self, model: type[Any], resource_id: str, *, expected_version: str | None = None
+    ) -> None:
+        """See :meth:`~scimcore.storage.ResourceStore.delete`."""
+        self._run(self.store.delete(model, resource_id, expected_version=expected_version))
+
+    def search(self, query: Query) -> Page[Any]:
+        """See :meth:`~scimcore.storage.ResourceStore.search`."""
+        return self._run(self.store.search(query))
+
+    def close(self) -> None:
+        """Close the async store, then stop the loop."""
+        self._run(self.store.aclose())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
 
 
 # -- the suite -----------------------------------------------------------------------------

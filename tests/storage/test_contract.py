@@ -8,8 +8,9 @@ from typing import ClassVar
 
 import pytest
 
+from scimcore.storage import AsyncStoreAdapter
 from scimcore.stores import MemoryStore, SQLiteStore
-from scimcore.testing import StoreContract
+from scimcore.testing import BlockingStore, StoreContract
 
 
 class TestMemoryStore(StoreContract):
@@ -40,5 +41,18 @@ class TestSQLiteStoreInMemory(StoreContract):
     @pytest.fixture
     def store(self) -> Iterator[SQLiteStore]:
         store = SQLiteStore(":memory:")
+        yield store
+        store.close()
+
+
+class TestAsyncTwin(StoreContract):
+    """The async twin (AsyncStoreAdapter over SQLiteStore), driven through BlockingStore."""
+
+    hypothesis_examples: ClassVar[int] = 50
+    threads: ClassVar[int] = 4
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[BlockingStore]:
+        store = BlockingStore(AsyncStoreAdapter(SQLiteStore(tmp_path / "scim.sqlite3")))
         yield store
         store.close()
