@@ -28,6 +28,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.common import LexerConf
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer, LexerState
+from lark.parsers.lalr_analysis import Shift
 
 from scimcore.errors import InvalidFilter, InvalidPath, ScimError
 from scimcore.filter._ast import (
@@ -179,13 +180,12 @@ def _value_path(token: Token, inner: Filter, cls: type[ScimError]) -> tuple[Attr
         # Find the culprit's position: the first attrExp after "[" whose path is qualified.
         found = next(
             t
-            for t in _tokens(_OPTIONS.get().text, end)
-            if t.type == "ATTR_EXP" and any(c in t.partition(" ")[0] for c in ":.")
+            for t in _Lexer.regex.finditer(_OPTIONS.get().text, end)
+            if t.lastgroup == "ATTR_EXP" and any(c in t.group().partition(" ")[0] for c in ":.")
         )
-        name, begin = found.partition(" ")[0], found.start_pos or 0
-        _fail(
-            f"Inside '[…]' a path is a sub-attribute name, not '{name}'.", begin, begin + len(name)
-        )
+        name, begin = found.group().partition(" ")[0], found.start()
+        detail = f"Inside '[…]' a path is a sub-attribute name, not '{name}'."
+        _fail(detail, begin, begin + len(name))
     return path, inner
 
 
@@ -246,44 +246,25 @@ class _Lexer(Lexer):
     """
 
     __future_interface__ = 2
-    match: Callable[[str, int], re.Match[str] | None]
+    regex: re.Pattern[str]
+    match: Callable[[str, int, int], re.Match[str] | None]
 
     def __init__(self, conf: LexerConf) -> None:
         terminals = sorted(
             conf.terminals,
             key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
         )
-        _Lexer.match = re.compile(
+        _Lexer.regex = re.compile(
             "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
-        ).match
+        )
+        _Lexer.match = _Lexer.regex.match
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
-        source: _Source = lexer_state.text  # type: ignore[assignment]
-        return _tokens(source.text, source.start, source.end)
+        # Never called: parse_filter drives Lark's tables itself (see _drive).
+        raise NotImplementedError  # pragma: no cover
 
 
-@attrs.frozen
-class _Source:
-    """The text between ``start`` and ``end``, as custom input for the fast lexer."""
-
-    text: str
-    start: int
-    end: int
-
-
-def _tokens(text: str, position: int, length: int | None = None) -> Iterator[Token]:
-    match = _Lexer.match
-    if length is None:
-        length = len(text)
-    while position < length:
-        found = match(text, position)
-        if found is None:
-            raise _NoMatch
-        end = found.end()
-        kind = found.lastgroup
-        assert kind is not None
-        yield Token(kind, found.group(), position, 1, position + 1, 1, end + 1, end)
-        position = end
+_new_token: Callable[[str, str, int], Token] = Token._future_new  # no deprecation shim
 
 
 class _NoMatch(Exception):
@@ -305,6 +286,90 @@ def _build(lexer: type[Lexer] | str) -> Lark:
 @cache
 def _parser() -> Lark:
     return _build(_Lexer)
+
+
+class _Tables:
+    """Lark's LALR tables for one start symbol, rearranged for :func:`_drive`.
+
+    ``actions[state][symbol]`` is ``(True, next_state)`` for a shift and ``(False, rule)``
+    for a reduce; ``rules[rule]`` is ``(length, origin, callback)``; the callbacks are
+    the ones Lark made from :class:`_Builder` (the same the checking parser runs).
+    """
+
+    def __init__(self, lark: Lark, start: str) -> None:
+        parser = lark.parser.parser.parser
+        table = parser.parse_table
+        self.start = table.start_states[start]
+        self.end = table.end_states[start]
+        self.rules: dict[int, tuple[int, str, Callable[[list[Any]], Any]]] = {}
+        numbers: dict[Any, int] = {}
+        self.actions: dict[int, dict[str, tuple[bool, int]]] = {}
+        for state, actions in table.states.items():
+            row: dict[str, tuple[bool, int]] = {}
+            for symbol, (action, arg) in actions.items():
+                if action is Shift:
+                    row[str(symbol)] = (True, arg)
+                else:
+                    if arg not in numbers:
+                        assert arg.expansion, "_drive assumes no empty rule"
+                        numbers[arg] = len(numbers)
+                        self.rules[numbers[arg]] = (
+                            len(arg.expansion),
+                            str(arg.origin.name),
+                            parser.callbacks[arg],
+                        )
+                    row[str(symbol)] = (False, numbers[arg])
+            self.actions[state] = row
+        self.terminal_callbacks = {
+            name: callback for name, callback in parser.callbacks.items() if isinstance(name, str)
+        }
+
+
+@cache
+def _tables(start: str) -> _Tables:
+    return _Tables(_parser(), start)
+
+
+def _drive(tables: _Tables, text: str, begin: int, end: int) -> Any:
+    """Run the LALR automaton on the fast lexer's tokens; :class:`_NoMatch` on any error.
+
+    This is Lark's own parser loop (``ParserState.feed_token``) without what scimcore does
+    not use (interactive parsing, error recovery), over the same tables and callbacks.
+    """
+    actions, rules, terminal_callbacks = tables.actions, tables.rules, tables.terminal_callbacks
+    states = [tables.start]
+    values: list[Any] = []
+    match = _Lexer.match
+    position = begin
+    while True:
+        if position < end:
+            found = match(text, position, end)
+            if found is None:
+                raise _NoMatch
+            kind = found.lastgroup or ""
+            stop = found.end()
+            token = _new_token(kind, found.group(), position)
+            position = stop
+        else:
+            kind, token = "$END", None
+        while True:
+            action = actions[states[-1]].get(kind)
+            if action is None:
+                raise _NoMatch
+            shift, argument = action
+            if shift:
+                states.append(argument)
+                callback = terminal_callbacks.get(kind)
+                values.append(token if callback is None else callback(token))
+                break
+            size, origin, reduce = rules[argument]  # no rule is empty: size > 0
+            children = values[-size:]
+            del values[-size:]
+            del states[-size:]
+            values.append(reduce(children))
+            states.append(actions[states[-1]][origin][1])
+            if token is None and states[-1] == tables.end:
+                return values[-1]
 
 
 @cache
@@ -471,8 +536,8 @@ def _parse(
     token = _OPTIONS.set(_Options(text, version, policy or _DEFAULT_POLICY))
     try:
         try:
-            return _parser().parse(_Source(text, begin, end), start=start)
-        except (_NoMatch, UnexpectedInput):
+            return _drive(_tables(start), text, begin, end)
+        except _NoMatch:
             pass
         try:
             return _checking_parser().parse(text, start=f"{start}_text")
