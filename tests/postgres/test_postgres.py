@@ -354,3 +354,25 @@ def test_create_many(pg_store: PostgresStore) -> None:
     with pytest.raises(Uniqueness):
         pg_store.create_many([User(user_name="new"), User(user_name="BULK1")])
     assert pg_store.search(Query(models=User, count=0)).total == 25  # all or nothing
+
+
+def test_a_lookup_value_stays_while_another_member_holds_it(pg_store: PostgresStore) -> None:
+    group: Any = pg_store.create(
+        Group(
+            display_name="G",
+            members=[GroupMember(value="d", type="User"), GroupMember(value="d", type="Group")],
+        )
+    )
+    remove = {
+        "schemas": [PATCH_OP],
+        "Operations": [{"op": "remove", "path": 'members[type eq "User"]'}],
+    }
+    pg_store.update(Group, group.id, lambda g: apply_patch(g, remove))
+    found = pg_store.search(Query(models=Group, filter='members.value eq "d"'))
+    assert [g.id for g in found.resources] == [group.id]
+    remove["Operations"][0]["path"] = 'members[type eq "Group"]'  # type: ignore[index]
+    pg_store.update(Group, group.id, lambda g: apply_patch(g, remove))
+    assert pg_store.search(Query(models=Group, filter='members.value eq "d"')).total == 0
+    assert _sql(pg_store, "SELECT count(*) FROM scim_lookup WHERE key LIKE 'group/members%%'") == [
+        (0,)
+    ]

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import copy
 import decimal
 import hashlib
 import json
@@ -169,6 +168,22 @@ class _Parts:
     lookups: set[tuple[str, str]]
 
 
+@attrs.frozen
+class _Locked:
+    """A row read under its lock: documents, the next version, the delta elements."""
+
+    rid: int
+    version: int
+    doc: dict[str, Any]
+    sdoc: dict[str, Any]
+    next_version: int
+    elements: dict[str, list[tuple[int, dict[str, Any]]]]  # attr → [(seq, doc)]
+
+
+def _without_meta(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "meta"}
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -188,8 +203,42 @@ def _dumps(value: Any) -> str:
     return text
 
 
-def _element_key(doc: Any) -> str:
+def _element_key(doc: Any) -> Any:
+    """A hashable key equal for equal elements, whatever their key order."""
+    if isinstance(doc, dict):
+        try:
+            return frozenset(doc.items())
+        except TypeError:
+            pass
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _diff(old: Sequence[tuple[int, Any]], new: Sequence[Any]) -> tuple[list[int], list[Any]]:
+    """A multiset difference: the ``seq`` of the old elements to delete, the new ones to add.
+
+    The common prefix is skipped first (compared in C): a PATCH that appends
+    members to a large group compares, and hashes nothing.
+    """
+    prefix = 0
+    for (_, element), candidate in zip(old, new, strict=False):
+        if element != candidate:
+            break
+        prefix += 1
+    wanted = collections.Counter(_element_key(d) for d in new[prefix:])
+    gone = []
+    for seq, element in old[prefix:]:
+        key = _element_key(element)
+        if wanted[key] > 0:
+            wanted[key] -= 1
+        else:
+            gone.append(seq)
+    fresh = []
+    for element in new[prefix:]:
+        key = _element_key(element)
+        if wanted[key] > 0:
+            wanted[key] -= 1
+            fresh.append(element)
+    return gone, fresh
 
 
 def _plain(value: Any) -> Any:
@@ -440,7 +489,7 @@ class _Ops:
                 "WHERE rid = %(rid)s",
                 {"doc": _dumps(parts.doc), "sdoc": _dumps(parts.sdoc), "rid": rid},
             )
-            yield from self._insert_children(rid, parts, parts.elements, parts.lookups)
+            yield from self._insert_children(rid, parts.elements, parts.lookups)
 
     # -- documents -------------------------------------------------------------------------
 
@@ -507,7 +556,6 @@ class _Ops:
     def _insert_children(
         self,
         rid: int,
-        parts: _Parts,
         elements: Mapping[str, Sequence[tuple[dict[str, Any], Any]]],
         lookups: Iterable[tuple[str, str]],
     ) -> Ops[None]:
@@ -526,7 +574,8 @@ class _Ops:
         found = [{"key": key, "value": value, "rid": rid} for key, value in lookups]
         if found:
             yield _Sql(
-                "INSERT INTO scim_lookup (key, value, rid) VALUES (%(key)s, %(value)s, %(rid)s)",
+                "INSERT INTO scim_lookup (key, value, rid) VALUES (%(key)s, %(value)s, %(rid)s) "
+                "ON CONFLICT DO NOTHING",
                 found,
                 many=True,
             )
@@ -555,7 +604,7 @@ class _Ops:
                 "sdoc": _dumps(parts.sdoc),
             },
         )
-        yield from self._insert_children(rows[0][0], parts, parts.elements, parts.lookups)
+        yield from self._insert_children(rows[0][0], parts.elements, parts.lookups)
         return self._decode(name, doc)  # type: ignore[no-any-return]
 
     def create_many(self, resources: Iterable[Any], chunk: int = 1000) -> Ops[list[Any]]:
@@ -639,17 +688,17 @@ class _Ops:
             raise NotFound(f"{model.__name__} {resource_id!r} not found.")
         return self._decode(name, rows[0][0])  # type: ignore[no-any-return]
 
-    def _locked(
-        self, name: str, resource_id: str | None
-    ) -> Ops[tuple[int, int, dict[str, Any], dict[str, list[tuple[int, dict[str, Any]]]]]]:
+    def _locked(self, name: str, resource_id: str | None) -> Ops[_Locked]:
+        """Lock the row, then read its delta elements (a statement of its own: a fresh
+        snapshot, taken after the lock, so it sees what the last writer committed)."""
         rows = yield _Sql(
-            "SELECT rid, version, doc FROM scim_resources WHERE resource_type = %(t)s "
-            "AND id = %(id)s FOR UPDATE",
+            "SELECT rid, version, doc, sdoc, nextval('scim_version') FROM scim_resources "
+            "WHERE resource_type = %(t)s AND id = %(id)s FOR UPDATE",
             {"t": name, "id": resource_id or ""},
         )
         if not rows:
             raise NotFound(f"{self._by_name[name].__name__} {resource_id!r} not found.")
-        rid, version, doc = rows[0]
+        rid, version, doc, sdoc, next_version = rows[0]
         elements: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         if self._delta[name]:
             found = yield _Sql(
@@ -658,7 +707,15 @@ class _Ops:
             )
             for attr, seq, element in found:
                 elements.setdefault(attr, []).append((seq, element))
-        return rid, version, doc, elements
+        return _Locked(rid, version, doc, sdoc, next_version, elements)
+
+    def _lookups_of(self, name: str, sdoc: Mapping[str, Any]) -> set[tuple[str, str]]:
+        return {
+            (key, value)
+            for key, keys in self._lookups[name].items()
+            for value in search_values(sdoc, keys)
+            if isinstance(value, str)
+        }
 
     def write(
         self,
@@ -669,87 +726,148 @@ class _Ops:
         *,
         skip_unchanged: bool,
     ) -> Ops[R]:
-        """Lock, check the version, change, and write only what changed."""
+        """Lock, check the version, change, and write only what changed.
+
+        The delta elements are diffed (as multisets) between the locked state
+        and the changed resource: kept rows stay as they are, removed ones are
+        deleted, new ones inserted; search documents are computed for the new
+        elements only.
+        """
         from scimcore.patch import PatchResult
 
         name = self._name(model)
-        rid, version, doc, elements = yield from self._locked(name, resource_id)
-        if not versions_match(expected_version, f'W/"{version}"'):
+        locked = yield from self._locked(name, resource_id)
+        if not versions_match(expected_version, f'W/"{locked.version}"'):
             raise PreconditionFailed()
-        full = dict(doc)
-        for attr, items in elements.items():
+        full = dict(locked.doc)
+        for attr, items in locked.elements.items():
             full[attr] = [element for _, element in items]
         current = self._decode(name, full)
-        new = change(copy.deepcopy(current))
+        meta = current.meta
+        new = change(current)
         if isinstance(new, PatchResult):
             if not new.changed:
-                return current  # type: ignore[no-any-return]
+                return self._decode(name, full)  # type: ignore[no-any-return]
             new = new.resource
-        new = attrs.evolve(new, id=current.id)
-        if skip_unchanged and attrs.evolve(new, meta=current.meta) == current:
-            return current  # type: ignore[no-any-return]
-        rows = yield _Sql("SELECT nextval('scim_version')")
         stored = stamp(
             new,
-            resource_id=current.id,
-            version=f'W/"{rows[0][0]}"',
+            resource_id=str(current.id),
+            version=f'W/"{locked.next_version}"',
             now=self._clock(),
-            created=current.meta.created,
+            created=meta.created,
         )
         new_doc = self._encode(stored)
-        new_parts = self._parts(name, new_doc)
-        old_parts = self._parts(name, full)
+        if skip_unchanged and _without_meta(new_doc) == _without_meta(full):
+            return self._decode(name, full)  # type: ignore[no-any-return]
+        model_ = self._by_name[name]
+        resource_type, registry = resource_type_of(model_), registry_of(model_)
+        delta = self._delta[name]
+        base = {k: v for k, v in new_doc.items() if k.casefold() not in delta}
+        sbase = search_document(base, resource_type, registry)
+        if _has_nul(sbase):
+            raise InvalidValue("PostgreSQL cannot store U+0000 in a string.")
+        final = dict(base)
+        removed: list[int] = []
+        added: dict[str, list[tuple[dict[str, Any], Any]]] = {}
+        for folded, attr in delta.items():
+            old_items = locked.elements.get(attr, [])
+            new_items: list[Any] = next(
+                (v for k, v in new_doc.items() if k.casefold() == folded), []
+            )
+            if not isinstance(new_items, list):
+                raise InvalidValue(f"'{attr}' must be a list.")
+            gone, fresh_docs = _diff(old_items, new_items)
+            removed.extend(gone)
+            added[attr] = list(
+                zip(fresh_docs, self._element_sdocs(name, attr, fresh_docs), strict=True)
+            )
+            if new_items:
+                dropped = set(gone)
+                kept = [element for seq, element in old_items if seq not in dropped]
+                final[attr] = kept + fresh_docs
         yield _Sql(
             "UPDATE scim_resources SET version = %(v)s, doc = %(doc)s::jsonb, "
             "sdoc = %(sdoc)s::jsonb WHERE rid = %(rid)s",
             {
-                "v": rows[0][0],
-                "doc": _dumps(new_parts.doc),
-                "sdoc": _dumps(new_parts.sdoc),
-                "rid": rid,
+                "v": locked.next_version,
+                "doc": _dumps(base),
+                "sdoc": _dumps(sbase),
+                "rid": locked.rid,
             },
         )
-        added: dict[str, list[tuple[dict[str, Any], Any]]] = {}
-        removed: list[int] = []
-        final = dict(new_parts.doc)
-        for attr in self._delta[name].values():
-            old_items = elements.get(attr, [])
-            wanted = collections.Counter(
-                _element_key(d) for d, _ in new_parts.elements.get(attr, [])
-            )
-            kept = []
-            for seq, element in old_items:
-                key = _element_key(element)
-                if wanted[key] > 0:
-                    wanted[key] -= 1
-                    kept.append(element)
-                else:
-                    removed.append(seq)
-            fresh = []
-            for element, sdoc in new_parts.elements.get(attr, []):
-                key = _element_key(element)
-                if wanted[key] > 0:
-                    wanted[key] -= 1
-                    fresh.append((element, sdoc))
-            added[attr] = fresh
-            if kept or fresh:
-                final[attr] = kept + [element for element, _ in fresh]
+        # Lookups of the row's own attributes: the difference of two small sets.
+        old_lookups = self._lookups_of(name, locked.sdoc)
+        new_lookups = self._lookups_of(name, sbase)
+        if old_lookups - new_lookups:
+            yield from self._unlookup(locked.rid, old_lookups - new_lookups)
+        # Lookups of delta elements: a removed element's value goes unless another keeps it.
         if removed:
-            yield _Sql(
-                "DELETE FROM scim_values WHERE rid = %(rid)s AND seq = ANY(%(seqs)s)",
-                {"rid": rid, "seqs": removed},
+            rows = yield _Sql(
+                "DELETE FROM scim_values WHERE rid = %(rid)s AND seq = ANY(%(seqs)s) "
+                "RETURNING attr, sdoc",
+                {"rid": locked.rid, "seqs": removed},
             )
-        gone = old_parts.lookups - new_parts.lookups
-        if gone:
-            yield _Sql(
-                "DELETE FROM scim_lookup WHERE rid = %(rid)s AND (key, value) IN "
-                "(SELECT * FROM unnest(%(keys)s::text[], %(values)s::text[]))",
-                {"rid": rid, "keys": [k for k, _ in gone], "values": [v for _, v in gone]},
-            )
+            for (key, keys), candidates in self._element_lookups(name, rows).items():
+                yield _Sql(
+                    "DELETE FROM scim_lookup AS l WHERE l.rid = %(rid)s AND l.key = %(key)s "
+                    "AND l.value = ANY(%(values)s) AND NOT EXISTS (SELECT 1 FROM scim_values "
+                    f"AS v WHERE v.rid = l.rid AND v.attr = %(attr)s AND "
+                    f"(v.sdoc #>> {_array_literal(keys[1:])}) = l.value)",
+                    {
+                        "rid": locked.rid,
+                        "key": key,
+                        "values": sorted(candidates),
+                        "attr": delta[keys[0]],
+                    },
+                )
+        fresh_lookups = self._element_lookups(
+            name, [(attr, sdoc) for attr, items in added.items() for _, sdoc in items]
+        )
         yield from self._insert_children(
-            rid, new_parts, added, new_parts.lookups - old_parts.lookups
+            locked.rid,
+            added,
+            (new_lookups - old_lookups)
+            | {(key, value) for (key, _), values in fresh_lookups.items() for value in values},
         )
         return self._decode(name, final)  # type: ignore[no-any-return]
+
+    def _element_lookups(
+        self, name: str, elements: Iterable[tuple[str, Any]]
+    ) -> dict[tuple[str, tuple[str, ...]], set[str]]:
+        """The lookup values of delta elements: (lookup key, document keys) → values."""
+        out: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+        for key, keys in self._lookups[name].items():
+            for attr, sdoc in elements:
+                if keys[0] == attr.casefold() and len(keys) > 1:
+                    for value in search_values(sdoc, keys[1:]):
+                        if isinstance(value, str):
+                            out.setdefault((key, keys), set()).add(value)
+        return out
+
+    def _unlookup(self, rid: int, gone: set[tuple[str, str]]) -> Ops[None]:
+        yield _Sql(
+            "DELETE FROM scim_lookup WHERE rid = %(rid)s AND (key, value) IN "
+            "(SELECT * FROM unnest(%(keys)s::text[], %(values)s::text[]))",
+            {"rid": rid, "keys": [k for k, _ in gone], "values": [v for _, v in gone]},
+        )
+
+    def _element_sdocs(self, name: str, attr: str, docs: list[dict[str, Any]]) -> list[Any]:
+        """The search documents of new elements of a delta attribute."""
+        if not docs:
+            return []
+        model = self._by_name[name]
+        resource_type, registry = resource_type_of(model), registry_of(model)
+        sdocs: list[Any] = search_document({attr: docs}, resource_type, registry).get(
+            attr.casefold(), []
+        )
+        if len(sdocs) != len(docs):
+            sdocs = [
+                search_document({attr: [d]}, resource_type, registry).get(attr.casefold(), [{}])[0]
+                for d in docs
+            ]
+        if _has_nul(sdocs):
+            raise InvalidValue("PostgreSQL cannot store U+0000 in a string.")
+        return sdocs
 
     def delete(self, model: type[Any], resource_id: str, expected_version: str | None) -> Ops[None]:
         """Delete one resource (its elements and lookups go with it)."""
