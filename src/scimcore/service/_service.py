@@ -740,19 +740,34 @@ class ScimService:
             return
         for user in users.values():
             user.groups = []
+        base = self._base(ctx.request)
         ids = list(users)
+        if len(ids) == 1:
+            # Every group found lists this user: only id and displayName are needed,
+            # which a store may load alone (a group of 100,000 members stays unread).
+            member = Compare(AttrPath(None, "members", "value"), "eq", ids[0])
+            query = Query(
+                models=(self.group_model,),
+                filter=member,
+                attributes=("id", "displayName"),
+                policy=self.policy,
+            )
+            page = yield from _call("search", query)
+            users[ids[0]].groups = [self._membership_of(g, base) for g in page.resources]
+            return
         for start in range(0, len(ids), 50):
             chunk = ids[start : start + 50]
             terms: list[Filter] = [
                 Compare(AttrPath(None, "members", "value"), "eq", user_id) for user_id in chunk
             ]
             node = terms[0] if len(terms) == 1 else Or(tuple(terms))
-            page = yield from _call("search", Query(models=(self.group_model,), filter=node))
+            query = Query(models=(self.group_model,), filter=node, policy=self.policy)
+            page = yield from _call("search", query)
             for group in page.resources:
                 for member in group.members:
                     user = users.get(member.value)
                     if user is not None and all(g.value != group.id for g in user.groups):
-                        user.groups.append(self._membership_of(group, self._base(ctx.request)))
+                        user.groups.append(self._membership_of(group, base))
 
     def _membership_of(self, group: Any, base: str) -> Any:
         assert self._membership is not None
