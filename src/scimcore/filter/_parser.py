@@ -2,16 +2,25 @@
 
 Theory of operation:
 
-1. One LALR(1) parser is built from ``grammar.lark`` (package data) on first use and
-   cached. The :class:`_Builder` transformer is handed to it, so the AST is built while
-   parsing; no parse tree is ever made.
-2. The grammar accepts the interop forms and the SCIM 2.0-only constructs; whether the
+1. ``grammar.lark`` (package data) is compiled once by Lark into LALR(1) tables, with the
+   :class:`_Builder` transformer as the reduction callbacks: the AST is built while parsing,
+   and no parse tree is ever made.
+2. A valid attribute expression (``userName eq "x"``) is one token, ``ATTR_EXP``: the rule is
+   regular, so lexing it whole leaves the parser a handful of tokens per filter. The grammar
+   is written so that, on valid text, the first terminal (in priority order) to match is the
+   right one everywhere: one regular expression lexes it, without context.
+3. :func:`_drive` runs Lark's tables and callbacks over that lexer with a short loop (Lark's
+   own ``feed_token`` without interactive parsing and error recovery). Any failure there
+   hands the text to Lark's contextual parser on the same grammar, which knows what each
+   state expects: it either parses the text after all or raises the error that the message
+   is made from, with the source and the span of the fault. Lark's exceptions never escape.
+4. The grammar accepts the interop forms and the SCIM 2.0-only constructs; whether the
    caller's :class:`~scimcore.policy.Policy` and ``version`` allow them is checked by the
-   builder, which reads them from a context variable set for the duration of one parse
-   (so the one parser is safe to share between threads and tasks).
-3. Lark's exceptions never escape: a syntax error becomes :class:`InvalidFilter` (or
-   :class:`InvalidPath` for a PATCH path outside its ``[…]``) with the source text, the
-   span of the fault and a message naming what was expected.
+   builder, which reads them from a context variable set for the duration of one parse (so
+   the tables are shared safely between threads and tasks).
+5. Semantic faults found while building (a second sub-attribute level, an unquoted value
+   under a strict policy, a number out of range) are :class:`InvalidFilter` with a span too;
+   a PATCH path outside its ``[…]`` fails with :class:`InvalidPath`.
 """
 
 from __future__ import annotations
