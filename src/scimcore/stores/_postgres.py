@@ -1104,16 +1104,20 @@ def _key_of(row: tuple[Any, ...]) -> SortKey:
 
 
 def _keyset(descending: bool, params: dict[str, Any], key: SortKey) -> str:
-    """Rows strictly after ``key`` in the order (k missing last, k, rid), reversed if descending."""
+    """Rows strictly after ``key`` in the order (k missing last, k, rid), reversed if descending.
+
+    Written as a row comparison on the sort index's columns, so that PostgreSQL
+    starts the index scan at the cursor instead of sorting what precedes it.
+    """
     missing, value, rid = key
-    params["pm"] = bool(missing)
     params["pk"] = None if missing else value
     params["pr"] = rid
-    gt = "<" if descending else ">"
-    return (
-        f"((s.k IS NULL) {gt} %(pm)s OR ((s.k IS NULL) = %(pm)s AND "
-        f"(s.k {gt} %(pk)s OR (s.k IS NOT DISTINCT FROM %(pk)s AND s.rid {gt} %(pr)s))))"
-    )
+    if not missing:
+        gt = "<" if descending else ">"
+        return f"((s.k IS NULL), s.k, s.rid) {gt} (false, %(pk)s, %(pr)s)"
+    if descending:
+        return "((s.k IS NULL) AND s.rid < %(pr)s OR s.k IS NOT NULL)"
+    return "((s.k IS NULL) AND s.rid > %(pr)s)"
 
 
 def _literal(text: str) -> str:
