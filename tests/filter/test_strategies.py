@@ -7,6 +7,7 @@ import contextlib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lark.exceptions import LarkError
 
 from scimcore import InvalidFilter, InvalidPath, Policy
 from scimcore.filter import (
@@ -103,3 +104,52 @@ def test_registered_for_from_type(kind: type) -> None:
         assert isinstance(value, kind)
 
     draw()
+
+
+@GRAMMAR_SETTINGS
+@given(filter_strings() | filters().map(str))
+def test_the_fast_path_and_lark_agree(text: str) -> None:
+    """The one-regex lexer and table loop give what Lark's contextual parser gives."""
+    from scimcore.filter import _parser
+
+    token = _parser._OPTIONS.set(_parser._Options(text, 2, Policy()))
+    try:
+        try:
+            fast: object = _parser._drive(_parser._tables("filter"), text, 0, len(text))
+        except (_parser._NoMatch, InvalidFilter) as error:
+            fast = type(error)
+        try:
+            lark: object = _parser._checking_parser().parse(text, start="filter")
+        except (LarkError, InvalidFilter) as error:
+            lark = _parser._NoMatch if isinstance(error, LarkError) else type(error)
+    finally:
+        _parser._OPTIONS.reset(token)
+    assert fast == lark
+
+
+def test_public_names() -> None:
+    import scimcore.filter
+
+    assert scimcore.filter.__all__ == [
+        "ALLOWED_OPERATORS",
+        "MAX_DEPTH",
+        "MAX_LENGTH",
+        "OPERATORS",
+        "And",
+        "AttrPath",
+        "Compare",
+        "Filter",
+        "Not",
+        "Or",
+        "PatchPath",
+        "Present",
+        "Value",
+        "ValuePath",
+        "compile_filter",
+        "compile_value_filter",
+        "fold",
+        "grammar",
+        "parse_filter",
+        "parse_path",
+    ]
+    assert dir(scimcore.filter) == sorted(scimcore.filter.__all__)
