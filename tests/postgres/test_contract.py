@@ -9,6 +9,8 @@ import pytest
 from scimcore.stores import PostgresStore
 from scimcore.testing import StoreContract
 
+pytestmark = pytest.mark.postgres
+
 
 class TestPostgresStore(StoreContract):
     hypothesis_examples: ClassVar[int] = 300

@@ -21,6 +21,8 @@ from scimcore.stores._postgres import _Sql
 
 from .conftest import schema_name
 
+pytestmark = pytest.mark.postgres
+
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 

@@ -30,6 +30,8 @@ from scimcore.stores import PostgresStore, SQLiteStore
 
 from .conftest import schema_name
 
+pytestmark = pytest.mark.postgres
+
 TOKEN = "scale-out-token-0123456789"
 PREFIX = "/scim/v2"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"

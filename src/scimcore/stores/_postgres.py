@@ -1169,11 +1169,11 @@ class PostgresStore:
     the tables; ``upgrade=True`` migrates an older layout (``scimcore db
     upgrade`` does both from the command line).
 
-    >>> import os
+    >>> import os, secrets
     >>> from scimcore.models import User
     >>> from scimcore.storage import Query
     >>> store = PostgresStore(os.environ.get("SCIMCORE_POSTGRES_DSN",
-    ...     "postgresql://postgres@127.0.0.1:5432/test"), schema="scimcore_doctest")
+    ...     "postgresql://postgres@127.0.0.1:5432/test"), schema=f"doctest_{secrets.token_hex(4)}")
     >>> _ = store.create(User(user_name="Straße"))
     >>> store.search(Query(models=User, filter='userName eq "STRASSE"')).total
     1
