@@ -69,7 +69,7 @@ from scimcore.errors import (
     ScimError,
     Uniqueness,
 )
-from scimcore.filter import And, Compare, Filter, Not, Or, Present, ValuePath
+from scimcore.filter import And, AttrPath, Compare, Filter, Not, Or, Present, ValuePath
 from scimcore.schema import AttributeRef
 from scimcore.storage._cursor import CursorCodec, Position, SortKey
 from scimcore.storage._query import Page, Query, registry_of, resolve_sorts, resource_type_of
@@ -251,23 +251,32 @@ def _plain(value: Any) -> Any:
 # -- filters: what PostgreSQL text cannot hold ---------------------------------------------
 
 
-def _without_nul(node: Filter) -> Filter:
+def _without_nul(
+    node: Filter, known: Callable[[AttrPath, AttrPath | None], bool], parent: AttrPath | None = None
+) -> Filter:
     """The filter with every compared string free of U+0000, which PostgreSQL cannot bind.
 
     No stored string holds U+0000 (the store refuses it), so for a needle
-    ``p + "\\x00" + rest``: ``eq``, ``co``, ``sw``, ``ew`` match nothing (written
-    ``pr and not pr``, so that ``ne`` and ``not`` negate it as the evaluator
-    does); ``gt``/``ge`` are ``gt p``; ``lt``/``le`` are ``le p``.
+    ``p + "\x00" + rest`` on a ``known`` attribute: ``eq``, ``co``, ``sw``, ``ew``
+    match nothing (written ``pr and not pr``, so that ``ne`` and ``not`` negate
+    it as the evaluator does); ``gt``/``ge`` are ``gt p``; ``lt``/``le`` are
+    ``le p``. An unknown attribute's comparison is false whatever its value (the
+    compiler binds nothing for it), so it is left as it is.
     """
     if isinstance(node, And):
-        return And(tuple(_without_nul(o) for o in node.operands))
+        return And(tuple(_without_nul(o, known, parent) for o in node.operands))
     if isinstance(node, Or):
-        return Or(tuple(_without_nul(o) for o in node.operands))
+        return Or(tuple(_without_nul(o, known, parent) for o in node.operands))
     if isinstance(node, Not):
-        return Not(_without_nul(node.operand))
+        return Not(_without_nul(node.operand, known, parent))
     if isinstance(node, ValuePath):
-        return ValuePath(node.path, _without_nul(node.filter))
-    if isinstance(node, Compare) and isinstance(node.value, str) and "\x00" in node.value:
+        return ValuePath(node.path, _without_nul(node.filter, known, node.path))
+    if (
+        isinstance(node, Compare)
+        and isinstance(node.value, str)
+        and "\x00" in node.value
+        and known(node.path, parent)
+    ):
         prefix = node.value[: node.value.index("\x00")]
         if node.op in ("gt", "ge"):
             return Compare(node.path, "gt", prefix)
@@ -276,6 +285,25 @@ def _without_nul(node: Filter) -> Filter:
         never = And((Present(node.path), Not(Present(node.path))))
         return Not(never) if node.op == "ne" else never
     return node
+
+
+def _known(model: type[Any]) -> Callable[[AttrPath, AttrPath | None], bool]:
+    """Whether a filter path names an attribute of ``model`` (inside ``parent[…]`` if given)."""
+    registry, resource_type = registry_of(model), resource_type_of(model)
+
+    def known(path: AttrPath, parent: AttrPath | None) -> bool:
+        if parent is None:
+            return registry.resolve(str(path), resource_type=resource_type) is not None
+        if path.urn is not None or path.sub is not None:
+            return False
+        owner = registry.resolve(str(parent), resource_type=resource_type)
+        if owner is None:
+            return False
+        if not owner.target.is_complex:
+            return path.name.casefold() == "value"
+        return owner.target.sub_attribute(path.name) is not None
+
+    return known
 
 
 def _paths(node: Filter) -> Iterable[Any]:
@@ -933,15 +961,15 @@ class _Ops:
 
     def _where(self, query: Query, params: dict[str, Any], document: str) -> str:
         policy = search_policy(query)
-        node = None if query.filter is None else _without_nul(query.filter)
         parts = []
         for model in query.models:
             name = self._name(model)
             type_param = f"t{len(params)}"
             params[type_param] = name
             condition = f"r.resource_type = %({type_param})s"
-            if query.filter is not None and node is not None:
+            if query.filter is not None:
                 predicate(query.filter, model, policy)  # the evaluator's validation, first
+                node = _without_nul(query.filter, _known(model))
                 compiler = self._compiler(
                     model, document, policy=policy, lookups=self._lookups[name]
                 )
