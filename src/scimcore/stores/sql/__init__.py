@@ -21,12 +21,14 @@ from scimcore.stores.sql._compiler import (
 )
 from scimcore.stores.sql._dialect import Dialect, Kind, SQLiteDialect
 from scimcore.stores.sql._document import document_keys, search_document, search_values
+from scimcore.stores.sql._postgres import PostgresDialect
 
 __all__ = [
     "Dialect",
     "FilterCompiler",
     "Fragment",
     "Kind",
+    "PostgresDialect",
     "SQLiteDialect",
     "compile_where",
     "document_keys",
