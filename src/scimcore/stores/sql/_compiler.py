@@ -50,8 +50,6 @@ from scimcore.stores.sql._document import document_keys
 
 __all__ = ["FilterCompiler", "Fragment", "compile_where", "lookup_key"]
 
-TRUE = "1"
-FALSE = "0"
 _SQL_OP = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _STRING_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
 _ALL = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
@@ -157,8 +155,8 @@ class FilterCompiler:
         self.resource_type = resource_type
         self.registry = registry
         self.dialect: Dialect = dialect if dialect is not None else SQLiteDialect()
-        #: "false" in this database (a dialect may name it: PostgreSQL refuses ``0``).
-        self.false: str = getattr(self.dialect, "false", FALSE)
+        #: The constant false of this database (PostgreSQL refuses ``0``).
+        self.false: str = self.dialect.false
         self.policy = policy if policy is not None else Policy()
         self.lookups = frozenset(lookups)
         self.lookup_table = lookup_table

@@ -26,6 +26,9 @@ Kind = Literal["text", "number", "boolean", "json"]
 class Dialect(Protocol):
     """The hooks a database gives the filter compiler."""
 
+    #: The constant false: ``0`` in SQLite, ``false`` in PostgreSQL (which refuses ``0``).
+    false: str
+
     def param(self, name: str) -> str:
         """The placeholder of the named parameter (``:p0`` for sqlite3, ``%(p0)s`` for psycopg)."""
         ...
@@ -78,6 +81,8 @@ class SQLiteDialect:
     >>> SQLiteDialect().starts_with("x", ":p0")
     '(instr(x, :p0) = 1)'
     """
+
+    false = "0"
 
     def param(self, name: str) -> str:
         """Named parameters, ``:name``."""
