@@ -138,6 +138,8 @@ def _add(new: Attribute) -> Callable[[Attribute | None], Attribute]:
 
 
 _ALL_REFERENCES = "*reference*"
+_ALL_BINARIES = "*binary*"
+_BY_TYPE = {_ALL_REFERENCES: AttributeType.REFERENCE, _ALL_BINARIES: AttributeType.BINARY}
 _BOOL = AttributeType.BOOLEAN
 _RO = MutabilityKind.READ_ONLY
 
@@ -153,6 +155,13 @@ ERRATA: tuple[Erratum, ...] = (
         _ALL_REFERENCES,
         "Errata 6001 and 8472: RFC 7643 §2.3.7 says a reference is case exact; "
         "the JSON declares several references caseExact false.",
+        _set(case_exact=True),
+    ),
+    Erratum(
+        "*",
+        _ALL_BINARIES,
+        "RFC 7643 §2.3.6 says a binary value is case exact; the JSON declares "
+        "x509Certificates.value caseExact false.",
         _set(case_exact=True),
     ),
     Erratum(
@@ -342,9 +351,9 @@ def _replace(
 def _fix(schema: Schema) -> Schema:
     attributes = schema.attributes
     for erratum in ERRATA:
-        if erratum.path == _ALL_REFERENCES:
+        if erratum.path in _BY_TYPE:
             for path, attribute in list(_walk(attributes)):
-                if attribute.type is AttributeType.REFERENCE:
+                if attribute.type is _BY_TYPE[erratum.path]:
                     attributes = _replace(attributes, path.split("."), erratum.fix)
         elif erratum.schema == schema.id:
             attributes = _replace(attributes, erratum.path.split("."), erratum.fix)
