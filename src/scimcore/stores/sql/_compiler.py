@@ -34,7 +34,17 @@ from typing import Any
 import attrs
 
 from scimcore.errors import InvalidFilter
-from scimcore.filter import And, AttrPath, Compare, Filter, Not, Or, Present, ValuePath
+from scimcore.filter import (
+    ALLOWED_OPERATORS,
+    And,
+    AttrPath,
+    Compare,
+    Filter,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+)
 from scimcore.policy import Policy
 from scimcore.schema import (
     Attribute,
@@ -52,17 +62,9 @@ __all__ = ["FilterCompiler", "Fragment", "compile_where", "lookup_key"]
 
 _SQL_OP = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _STRING_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
-_ALL = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
-_ORDERED = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
-#: The operators each attribute type allows (RFC 7644 §3.4.2.2; the evaluator's table).
+#: The operators each attribute type allows: the evaluator's own table, so the two cannot drift.
 _ALLOWED: dict[AttributeType, frozenset[str]] = {
-    AttributeType.STRING: _ALL,
-    AttributeType.REFERENCE: _ALL,
-    AttributeType.BINARY: frozenset({"eq", "ne"}),
-    AttributeType.BOOLEAN: frozenset({"eq", "ne"}),
-    AttributeType.INTEGER: _ORDERED,
-    AttributeType.DECIMAL: _ORDERED,
-    AttributeType.DATETIME: _ORDERED,
+    **ALLOWED_OPERATORS,
     AttributeType.COMPLEX: frozenset(),
 }
 
