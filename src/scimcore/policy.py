@@ -64,6 +64,10 @@ class Policy:
       creates the element. Entra E7.
     - ``dotted_value_keys``: path-less values keyed ``name.givenName`` or by a full
       URN path set that (sub-)attribute. Entra E4.
+    - ``bare_urn_path``: a PATCH ``path`` that is a whole extension URN
+      (``urn:ietf:params:scim:schemas:extension:enterprise:2.0:User``) with an object
+      value addresses that extension; not in RFC 7644 Figure 7's grammar. Okta,
+      Slack and others send it (research checklist §1.4).
     - ``manager_as_string``: the enterprise ``manager`` given as a bare string means
       ``{"value": …}``. Entra E9.
     - ``ignore_matching_id``: an ``id`` equal to the resource's in a path-less
@@ -90,6 +94,7 @@ class Policy:
     remove_with_value: bool = True
     create_on_no_match: bool = True
     dotted_value_keys: bool = True
+    bare_urn_path: bool = True
     manager_as_string: bool = True
     ignore_matching_id: bool = True
     merge_partial_complex: bool = True
@@ -111,6 +116,7 @@ class Policy:
             remove_with_value=False,
             create_on_no_match=False,
             dotted_value_keys=False,
+            bare_urn_path=False,
             manager_as_string=False,
             ignore_matching_id=False,
             merge_partial_complex=True,
@@ -130,6 +136,7 @@ class Policy:
             remove_with_value=True,
             create_on_no_match=True,
             dotted_value_keys=True,
+            bare_urn_path=True,
             manager_as_string=True,
         )
 
@@ -140,6 +147,7 @@ class Policy:
             cls.strict(),
             unknown_attributes="ignore",
             unknown_filter_attribute="matches_nothing",
+            bare_urn_path=True,
             ignore_matching_id=True,
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from scimcore import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget, Policy
@@ -263,8 +264,11 @@ def test_entra_e11_extension_path_with_dot(user: User) -> None:
     patched = apply_patch(user, request, policy=Policy.entra())
     enterprise = patched[EnterpriseUser]
     assert enterprise is not None and enterprise.manager == Manager(value="271")
+    assert apply_patch(user, request, policy=Policy.okta())[EnterpriseUser] == enterprise
     with pytest.raises(InvalidPath):
         apply_patch(user, request, policy=Policy.strict())
+    with pytest.raises(InvalidPath):
+        apply_patch(user, request, policy=attrs.evolve(Policy.interop(), bare_urn_path=False))
 
 
 def test_entra_e19_empty_operations(user: User) -> None:
@@ -385,5 +389,8 @@ def test_bare_extension_urn_path(user: User) -> None:
     patched = apply_patch(user, request)
     enterprise = patched[EnterpriseUser]
     assert enterprise is not None and enterprise.department == "X"
+    assert apply_patch(user, request, policy=Policy.okta())[EnterpriseUser] == enterprise
     with pytest.raises(InvalidPath):
         apply_patch(user, request, policy=Policy.strict())
+    with pytest.raises(InvalidPath):
+        apply_patch(user, request, policy=attrs.evolve(Policy.interop(), bare_urn_path=False))

@@ -621,7 +621,7 @@ class _Patcher:
         urn = self.extension_urns.get(path.strip().casefold())
         if urn is None:
             return None
-        if not self.policy.dotted_value_keys:
+        if not self.policy.bare_urn_path:
             raise InvalidPath(
                 f"'{path}' is a schema URN, not an attribute path (RFC 7644 §3.5.2 Figure 7).",
                 location=self.where,
