@@ -675,7 +675,8 @@ class _Patcher:
     def _pathless_key(
         self, op: str, key: str, raw: Any, location: str, *, qualified: bool = False
     ) -> None:
-        dotted = "." in key or (":" in key and not qualified)
+        name = key.rpartition(":")[2] if qualified else key  # a URN holds dots ("2.0")
+        dotted = "." in name or (":" in key and not qualified)
         if dotted and not self.policy.dotted_value_keys:
             ref = None
         else:
