@@ -25,3 +25,16 @@ nitpicky = False
 suppress_warnings = ["myst.xref_missing"]
 html_theme = "alabaster"
 html_title = "scimcore"
+
+
+def _skip_nested_classes(
+    app: object, what: str, name: str, obj: object, skip: bool, options: object
+) -> bool | None:
+    """Generated models hold their complex types as class attributes; document them once."""
+    if what == "class" and isinstance(obj, type):
+        return True
+    return None
+
+
+def setup(app: object) -> None:
+    app.connect("autodoc-skip-member", _skip_nested_classes)  # type: ignore[attr-defined]
