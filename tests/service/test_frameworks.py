@@ -95,8 +95,8 @@ def test_flask_dispatcher_middleware() -> None:
 
 @pytest.fixture(scope="module")
 def django_settings() -> None:
-    import django  # type: ignore[import-untyped]
-    from django.conf import settings  # type: ignore[import-untyped]
+    import django
+    from django.conf import settings
 
     if not settings.configured:
         settings.configure(
@@ -115,7 +115,7 @@ DJANGO_SERVICE = ScimService(MemoryStore(), tokens=["s3cret"])
 
 def scim_view(request: Any, path: str = "") -> Any:
     """The Django view of docs/serving.md."""
-    from django.http import HttpResponse  # type: ignore[import-untyped]
+    from django.http import HttpResponse
 
     response = DJANGO_SERVICE.handle(
         Request(
@@ -134,8 +134,8 @@ def scim_view(request: Any, path: str = "") -> Any:
 
 
 def _urlpatterns() -> list[Any]:
-    from django.urls import re_path  # type: ignore[import-untyped]
-    from django.views.decorators.csrf import csrf_exempt  # type: ignore[import-untyped]
+    from django.urls import re_path
+    from django.views.decorators.csrf import csrf_exempt
 
     return [re_path(r"^scim/v2/?(?P<path>.*)$", csrf_exempt(scim_view))]
 
@@ -147,7 +147,7 @@ def __getattr__(name: str) -> Any:
 
 
 def test_django_view(django_settings: None) -> None:
-    from django.test import Client  # type: ignore[import-untyped]
+    from django.test import Client
 
     client = Client()
     created = client.post(
