@@ -152,7 +152,6 @@ class _Sql:
 
     text: str
     params: Any = None
-    many: bool = False
 
 
 Ops = Generator[_Sql, list[tuple[Any, ...]], T]
@@ -587,25 +586,27 @@ class _Ops:
         elements: Mapping[str, Sequence[tuple[dict[str, Any], Any]]],
         lookups: Iterable[tuple[str, str]],
     ) -> Ops[None]:
-        rows = [
-            {"rid": rid, "attr": attr, "doc": _dumps(doc), "sdoc": _dumps(sdoc)}
-            for attr, items in elements.items()
-            for doc, sdoc in items
-        ]
-        if rows:
+        """Insert delta elements and lookup values: one statement each, however many."""
+        attrs_, docs, sdocs = [], [], []
+        for attr, items in elements.items():
+            for doc, sdoc in items:
+                attrs_.append(attr)
+                docs.append(_dumps(doc))
+                sdocs.append(_dumps(sdoc))
+        if docs:
             yield _Sql(
-                "INSERT INTO scim_values (rid, attr, doc, sdoc) "
-                "VALUES (%(rid)s, %(attr)s, %(doc)s::jsonb, %(sdoc)s::jsonb)",
-                rows,
-                many=True,
+                "INSERT INTO scim_values (rid, attr, doc, sdoc) SELECT %(rid)s, u.attr, u.doc, "
+                "u.sdoc FROM unnest(%(attr)s::text[], %(doc)s::jsonb[], %(sdoc)s::jsonb[]) "
+                "WITH ORDINALITY AS u(attr, doc, sdoc, n) ORDER BY u.n",
+                {"rid": rid, "attr": attrs_, "doc": docs, "sdoc": sdocs},
             )
-        found = [{"key": key, "value": value, "rid": rid} for key, value in lookups]
+        found = sorted(lookups)
         if found:
             yield _Sql(
-                "INSERT INTO scim_lookup (key, value, rid) VALUES (%(key)s, %(value)s, %(rid)s) "
+                "INSERT INTO scim_lookup (key, value, rid) SELECT u.key, u.value, %(rid)s FROM "
+                "unnest(%(key)s::text[], %(value)s::text[]) AS u(key, value) "
                 "ON CONFLICT DO NOTHING",
-                found,
-                many=True,
+                {"rid": rid, "key": [k for k, _ in found], "value": [v for _, v in found]},
             )
 
     # -- the protocol ----------------------------------------------------------------------
@@ -1263,12 +1264,8 @@ class PostgresStore:
                         except StopIteration as stop:
                             result: T = stop.value
                             return result
-                        if statement.many:
-                            cur.executemany(statement.text, statement.params)
-                            value = []
-                        else:
-                            cur.execute(statement.text, statement.params)
-                            value = cur.fetchall() if cur.description is not None else []
+                        cur.execute(statement.text, statement.params)
+                        value = cur.fetchall() if cur.description is not None else []
             except errors.UniqueViolation as exc:
                 raise self._ops.unique_error(
                     exc.diag.constraint_name, exc.diag.message_detail or ""
@@ -1494,12 +1491,8 @@ async def _run_async(
                     except StopIteration as stop:
                         result: T = stop.value
                         return result
-                    if statement.many:
-                        await cur.executemany(statement.text, statement.params)
-                        value = []
-                    else:
-                        await cur.execute(statement.text, statement.params)
-                        value = await cur.fetchall() if cur.description is not None else []
+                    await cur.execute(statement.text, statement.params)
+                    value = await cur.fetchall() if cur.description is not None else []
         except errors.UniqueViolation as exc:
             raise ops.unique_error(
                 exc.diag.constraint_name, exc.diag.message_detail or ""
