@@ -16,10 +16,10 @@ question is what a lookup and a page cost at this size.
   (PostgreSQL writes one row; SQLite rewrites the group).
 
 The data is built once and cached: in PostgreSQL under the schema
-``scimcore_bench_1m`` of ``SCIMCORE_POSTGRES_DSN`` (default
+``scimcore_bench_1000k_v1`` of ``SCIMCORE_POSTGRES_DSN`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``), in SQLite in
-``$SCIMCORE_BENCH_DIR`` (default ``/tmp``). Building takes about half an
-quarter of an hour on two cores the first time (``SCIMCORE_BENCH_USERS`` makes it smaller).
+``$SCIMCORE_BENCH_DIR`` (default ``/tmp``). Building takes about a quarter of an
+hour on two cores the first time (``SCIMCORE_BENCH_USERS`` makes it smaller).
 """
 
 from __future__ import annotations
