@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -388,3 +389,41 @@ def test_a_lookup_value_stays_while_another_member_holds_it(pg_store: PostgresSt
     assert _sql(pg_store, "SELECT count(*) FROM scim_lookup WHERE key LIKE 'group/members%%'") == [
         (0,)
     ]
+
+
+def test_the_service_on_the_async_twin(postgres_dsn: str) -> None:
+    """ScimService.handle_async awaits AsyncPostgresStore; PATCHes in flight lose nothing."""
+    from scimcore.service import Request, ScimService
+
+    async def scenario() -> None:
+        store = await AsyncPostgresStore.open(postgres_dsn, schema=schema_name())
+        service = ScimService(store)
+        try:
+
+            async def send(method: str, path: str, body: Any = None, **headers: str) -> Any:
+                data = b"" if body is None else json.dumps(body).encode()
+                sent = {"Content-Type": "application/scim+json", **headers}
+                return await service.handle_async(Request(method, path, headers=sent, body=data))
+
+            group = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G"}
+            created = await send("POST", "/Groups", group)
+            assert created.status == 201, created.json()
+            gid = created.json()["id"]
+            replies = await asyncio.gather(
+                *(send("PATCH", f"/Groups/{gid}", _add(f"u{n}")) for n in range(12))
+            )
+            assert [r.status for r in replies] == [200] * 12
+            stored = (await send("GET", f"/Groups/{gid}")).json()
+            assert sorted(m["value"] for m in stored["members"]) == sorted(
+                f"u{n}" for n in range(12)
+            )
+            stale = created.header("etag")
+            late = await send("PATCH", f"/Groups/{gid}", _add("late"), **{"If-Match": stale})
+            assert late.status == 412
+        finally:
+            drop = PostgresStore(postgres_dsn, schema=store.schema)
+            drop.drop()
+            drop.close()
+            await store.aclose()
+
+    asyncio.run(scenario())
