@@ -1,6 +1,7 @@
-"""The stores shipped with scimcore: :class:`MemoryStore` and :class:`SQLiteStore`.
+"""The stores shipped with scimcore: :class:`MemoryStore`, :class:`SQLiteStore` and
+:class:`PostgresStore` (with its async twin, :class:`AsyncPostgresStore`).
 
-Both implement :class:`scimcore.storage.ResourceStore` (and the optional
+All implement :class:`scimcore.storage.ResourceStore` (and the optional
 :class:`~scimcore.storage.SupportsUpdate`) and pass
 :class:`scimcore.testing.StoreContract`. ``MemoryStore`` is the reference: it
 filters with the evaluator. ``SQLiteStore`` runs filters and sorts in SQL
