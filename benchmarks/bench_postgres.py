@@ -8,8 +8,8 @@ ratio: the point of PostgreSQL is several servers on one database, and the
 question is what a lookup and a page cost at this size.
 
 - the identity providers' lookups before they create a user: ``userName eq``
-  (folded), ``externalId eq``, ``emails.value eq`` (multi-valued), each an index
-  seek, with ``totalResults``;
+  (folded), ``externalId eq``, ``emails.value eq`` (multi-valued), and ``id eq``
+  (Entra's membership check), each an index seek, with ``totalResults``;
 - a sorted page of 100 (``sortBy=userName``, the first page and a page from a
   cursor), with ``totalResults`` over the million users;
 - one ``PATCH`` member-add to a group of 10,000 members through ``update``
@@ -153,6 +153,19 @@ def cases() -> list[Case]:
                 "SQLiteStore",
             )
         )
+    some = postgres.search(Query(models=User, count=1, start_index=middle)).resources[0]
+    other = sqlite.search(Query(models=User, count=1, start_index=middle)).resources[0]
+    by_id = Query(models=User, filter=parse_filter(f'id eq "{some.id}"'))
+    by_other_id = Query(models=User, filter=parse_filter(f'id eq "{other.id}"'))
+    assert postgres.search(by_id).total == sqlite.search(by_other_id).total == 1
+    out.append(
+        Case(
+            f"{N:,} users: id eq",
+            lambda: postgres.search(by_id),
+            lambda: sqlite.search(by_other_id),
+            "SQLiteStore",
+        )
+    )
     first = Query(models=User, sort_by="userName", count=100)
     names = [u.user_name for u in postgres.search(first).resources]
     assert names == [u.user_name for u in sqlite.search(first).resources]

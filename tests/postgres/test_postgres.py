@@ -245,6 +245,9 @@ def test_lookups_and_sorted_pages_use_indexes(pg_store: PostgresStore) -> None:
     assert plan.count("scim_lookup_pkey") == 2, plan  # the total and the page
     (plan,) = _plans(pg_store, Query(models=User, filter='emails.value eq "u3@x.org"'))
     assert plan.count("scim_lookup_pkey") == 2, plan
+    some = pg_store.search(Query(models=User, count=1)).resources[0]
+    (plan,) = _plans(pg_store, Query(models=User, filter=f'id eq "{some.id}"'))
+    assert "Index Only Scan using scim_resources_id" in plan, plan
     (plan,) = _plans(pg_store, Query(models=User, sort_by="userName", count=10))
     assert "Index Scan using scim_sort_" in plan and "Sort Key: ((NULLIF" not in plan, plan
     (plan,) = _plans(

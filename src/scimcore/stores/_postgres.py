@@ -119,7 +119,7 @@ _TABLES = (
     """CREATE TABLE IF NOT EXISTS scim_resources (
         rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         resource_type text NOT NULL,
-        id text NOT NULL,
+        id text COLLATE "C" NOT NULL,
         version bigint NOT NULL,
         doc jsonb NOT NULL,
         sdoc jsonb NOT NULL,
@@ -972,7 +972,12 @@ class _Ops:
                 predicate(query.filter, model, policy)  # the evaluator's validation, first
                 node = _without_nul(query.filter, _known(model))
                 compiler = self._compiler(
-                    model, document, policy=policy, lookups=self._lookups[name]
+                    model,
+                    document,
+                    policy=policy,
+                    lookups=self._lookups[name],
+                    # ``id eq`` (Entra asks it of groups) is a seek on the row's own key.
+                    columns={f"{name}/id": "r.id"},
                 )
                 condition += " AND " + compiler.compile(node, params).sql
             parts.append(f"({condition})")
