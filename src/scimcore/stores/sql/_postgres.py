@@ -96,7 +96,7 @@ class PostgresDialect:
         target = source if path is None else f"({source} #> {path})"
         v = f"{alias}_x.v"
         return (
-            f"(SELECT {_VALUE.format(v=v)} COLLATE \"C\" AS value, {_TYPE.format(v=v)} AS type, "
+            f'(SELECT {_VALUE.format(v=v)} COLLATE "C" AS value, {_TYPE.format(v=v)} AS type, '
             f"{alias}_x.ord AS ord FROM (SELECT {target} AS j) AS {alias}_s, LATERAL ("
             f"SELECT a.v, a.ord FROM jsonb_array_elements(CASE WHEN jsonb_typeof({alias}_s.j) "
             f"= 'array' THEN {alias}_s.j END) WITH ORDINALITY AS a(v, ord) UNION ALL "
