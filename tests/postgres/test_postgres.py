@@ -430,3 +430,28 @@ def test_the_service_on_the_async_twin(postgres_dsn: str) -> None:
             await store.aclose()
 
     asyncio.run(scenario())
+
+
+def test_reindex_rebuilds_lookups_and_members(postgres_dsn: str) -> None:
+    schema = schema_name()
+    store = PostgresStore(postgres_dsn, schema=schema)
+    try:
+        group: Any = store.create(Group(display_name="G", members=[GroupMember(value="m1")]))
+        users = [store.create(User(user_name=f"U{i}", title=f"T{i}")) for i in range(5)]
+        with psycopg.connect(store.dsn, options=f"-c search_path={schema}") as conn:
+            conn.execute("DELETE FROM scim_lookup")
+        assert store.search(Query(models=User, filter='userName eq "u3"')).total == 0
+        store._run(lambda: store._ops._reindex(batch=2))
+        found = store.search(Query(models=User, filter='userName eq "u3"')).resources
+        assert [u.id for u in found] == [users[3].id]
+        assert [m.value for m in store.get(Group, group.id).members] == ["m1"]
+        assert store.search(Query(models=Group, filter='members.value eq "m1"')).total == 1
+        # A store configured with other lookups rebuilds them when it opens.
+        other = PostgresStore(postgres_dsn, schema=schema, lookups={"User": ["title"]})
+        other.close()
+        assert _sql(store, "SELECT key, value FROM scim_lookup ORDER BY value") == [
+            ("user/title", f"t{i}") for i in range(5)
+        ]
+    finally:
+        store.drop()
+        store.close()

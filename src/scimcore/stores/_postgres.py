@@ -499,24 +499,35 @@ class _Ops:
         rows = yield _Sql("SELECT value FROM scim_meta WHERE key = 'cursor_secret'")
         return bytes.fromhex(rows[0][0])
 
-    def _reindex(self) -> Ops[None]:
-        """Rebuild search documents, delta rows and lookups from the stored documents."""
-        rows = yield _Sql(
-            f"SELECT r.rid, r.resource_type, {self._doc_expr(True)} FROM "
-            "scim_resources AS r ORDER BY r.rid"
-        )
-        yield _Sql("DELETE FROM scim_lookup")
-        yield _Sql("DELETE FROM scim_values")
-        for rid, name, doc in rows:
-            if name not in self._by_name:
-                continue
-            parts = self._parts(name, doc)
-            yield _Sql(
-                "UPDATE scim_resources SET doc = %(doc)s::jsonb, sdoc = %(sdoc)s::jsonb "
-                "WHERE rid = %(rid)s",
-                {"doc": _dumps(parts.doc), "sdoc": _dumps(parts.sdoc), "rid": rid},
+    def _reindex(self, batch: int = 1000) -> Ops[None]:
+        """Rebuild search documents, delta rows and lookups from the stored documents.
+
+        Rows are read ``batch`` at a time (in ``rid`` order), so a large table
+        never sits in memory at once.
+        """
+        last = 0
+        while True:
+            rows = yield _Sql(
+                f"SELECT r.rid, r.resource_type, {self._doc_expr(True)} FROM scim_resources AS r "
+                "WHERE r.rid > %(last)s ORDER BY r.rid LIMIT %(n)s",
+                {"last": last, "n": batch},
             )
-            yield from self._insert_children(rid, parts.elements, parts.lookups)
+            if not rows:
+                return
+            last = rows[-1][0]
+            rids = [rid for rid, _, _ in rows]
+            yield _Sql("DELETE FROM scim_lookup WHERE rid = ANY(%(r)s)", {"r": rids})
+            yield _Sql("DELETE FROM scim_values WHERE rid = ANY(%(r)s)", {"r": rids})
+            for rid, name, doc in rows:
+                if name not in self._by_name:
+                    continue
+                parts = self._parts(name, doc)
+                yield _Sql(
+                    "UPDATE scim_resources SET doc = %(doc)s::jsonb, sdoc = %(sdoc)s::jsonb "
+                    "WHERE rid = %(rid)s",
+                    {"doc": _dumps(parts.doc), "sdoc": _dumps(parts.sdoc), "rid": rid},
+                )
+                yield from self._insert_children(rid, parts.elements, parts.lookups)
 
     # -- documents -------------------------------------------------------------------------
 
