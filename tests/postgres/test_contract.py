@@ -13,7 +13,8 @@ pytestmark = pytest.mark.postgres
 
 
 class TestPostgresStore(StoreContract):
-    hypothesis_examples: ClassVar[int] = 300
+    #: SQL against the evaluator: 1,000 generated filters over generated users.
+    hypothesis_examples: ClassVar[int] = 1000
 
     @pytest.fixture
     def store(self, pg_store: PostgresStore) -> PostgresStore:
