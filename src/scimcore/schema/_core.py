@@ -141,6 +141,17 @@ _ALL_REFERENCES = "*reference*"
 _ALL_BINARIES = "*binary*"
 _BY_TYPE = {_ALL_REFERENCES: AttributeType.REFERENCE, _ALL_BINARIES: AttributeType.BINARY}
 _BOOL = AttributeType.BOOLEAN
+# The canonical order of RFC 7643 §8.7.2's list, with "binary" (§2.3.6) added at the end.
+_TYPES_IN_RFC_ORDER = (
+    AttributeType.STRING,
+    AttributeType.COMPLEX,
+    AttributeType.BOOLEAN,
+    AttributeType.DECIMAL,
+    AttributeType.INTEGER,
+    AttributeType.DATETIME,
+    AttributeType.REFERENCE,
+    AttributeType.BINARY,
+)
 _RO = MutabilityKind.READ_ONLY
 
 ERRATA: tuple[Erratum, ...] = (
@@ -273,35 +284,13 @@ ERRATA: tuple[Erratum, ...] = (
         SCHEMA_SCHEMA,
         "attributes.type",
         "RFC 7643 §2.3.6 defines 'binary', but the canonical types in the JSON omit it.",
-        _set(
-            canonical_values=[
-                "string",
-                "complex",
-                "boolean",
-                "decimal",
-                "integer",
-                "dateTime",
-                "reference",
-                "binary",
-            ]
-        ),
+        _set(canonical_values=[t.value for t in _TYPES_IN_RFC_ORDER]),
     ),
     Erratum(
         SCHEMA_SCHEMA,
         "attributes.subAttributes.type",
         "RFC 7643 §2.3.6 defines 'binary', but the canonical types in the JSON omit it.",
-        _set(
-            canonical_values=[
-                "string",
-                "complex",
-                "boolean",
-                "decimal",
-                "integer",
-                "dateTime",
-                "reference",
-                "binary",
-            ]
-        ),
+        _set(canonical_values=[t.value for t in _TYPES_IN_RFC_ORDER]),
     ),
 )
 
