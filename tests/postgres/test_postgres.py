@@ -134,6 +134,10 @@ def test_excluded_members_are_not_loaded(pg_store: PostgresStore) -> None:
     assert [g.members for g in page.resources] == [[]]
     page = pg_store.search(Query(models=Group, attributes=["members.value"]))
     assert [[m.value for m in g.members] for g in page.resources] == [["a"]]
+    page = pg_store.search(Query(models=Group, excluded_attributes=["members.display"]))
+    assert [[m.value for m in g.members] for g in page.resources] == [["a"]]
+    page = pg_store.search(Query(models=Group, attributes=["displayName"]))
+    assert [g.members for g in page.resources] == [[]]
 
 
 # -- case folding and uniqueness -----------------------------------------------------------

@@ -952,15 +952,13 @@ class _Ops:
         if not names:
             return False
 
-        def named(path: str) -> bool:
-            tail = path.casefold().rsplit(":", 1)[-1]
-            return tail.split(".", 1)[0] in names
+        def top(path: str) -> str:
+            return path.casefold().rsplit(":", 1)[-1]
 
-        if any(named(p) for p in query.excluded_attributes) and not query.attributes:
-            return False
         if query.attributes:
-            return any(named(p) for p in query.attributes)
-        return True
+            return any(top(p).split(".", 1)[0] in names for p in query.attributes)
+        excluded = {top(p) for p in query.excluded_attributes}  # "members", not "members.display"
+        return not names <= excluded
 
     def _compiler(self, model: type[Any], document: str, **kwargs: Any) -> FilterCompiler:
         return FilterCompiler(
