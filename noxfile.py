@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typing", "docs"]
+nox.options.sessions = ["tests", "coverage", "lint", "typing", "docs"]
 nox.options.default_venv_backend = "venv"
 
 
@@ -13,6 +13,24 @@ def tests(session: nox.Session) -> None:
     """The whole test suite: unit, property, doctests and the docs' examples."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def coverage(session: nox.Session) -> None:
+    """Branch coverage of the filter package (grammar, AST, evaluator) must stay at 100%."""
+    session.install("-e", ".[test]")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/filter",
+        "src/scimcore/filter",
+        "docs/filters.md",
+        "--cov=scimcore.filter",
+        "--cov-branch",
+        "--cov-report=term-missing",
+        "--cov-fail-under=100",
+    )
 
 
 @nox.session
