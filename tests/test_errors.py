@@ -32,6 +32,7 @@ TABLE = [
     (errors.Conflict, 409, None),
     (errors.PreconditionFailed, 412, None),
     (errors.PayloadTooLarge, 413, None),
+    (errors.UnsupportedMediaType, 415, None),
     (errors.InternalServerError, 500, None),
     (errors.NotImplementedByServer, 501, None),
 ]

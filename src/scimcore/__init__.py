@@ -42,6 +42,7 @@ from scimcore.errors import (
     TooMany,
     Unauthorized,
     Uniqueness,
+    UnsupportedMediaType,
 )
 from scimcore.filter import Filter, PatchPath, compile_filter, parse_filter, parse_path
 from scimcore.models import (
@@ -126,6 +127,7 @@ __all__ = [
     "TooMany",
     "Unauthorized",
     "Uniqueness",
+    "UnsupportedMediaType",
     "User",
     "__version__",
     "apply_patch",

@@ -29,6 +29,7 @@ The tree (status in brackets; ``scimType`` after the colon)::
     │   └── Uniqueness [409]: uniqueness              RFC 7644 §3.3
     ├── PreconditionFailed [412]
     ├── PayloadTooLarge [413]
+    ├── UnsupportedMediaType [415]
     ├── InternalServerError [500]
     └── NotImplementedByServer [501]
 
@@ -73,6 +74,7 @@ __all__ = [
     "TooMany",
     "Unauthorized",
     "Uniqueness",
+    "UnsupportedMediaType",
     "error_for",
 ]
 
@@ -298,6 +300,13 @@ class PayloadTooLarge(ScimError):
     default_detail = "The size of the request exceeds the maximum the server accepts."
 
 
+class UnsupportedMediaType(ScimError):
+    """415: the request body is not JSON (``application/scim+json`` or ``application/json``)."""
+
+    status = 415
+    default_detail = "The request body must be application/scim+json or application/json."
+
+
 class InternalServerError(ScimError):
     """500: an unexpected failure; its detail never shows internals."""
 
@@ -342,6 +351,7 @@ _BY_STATUS: dict[int, type[ScimError]] = {
         Conflict,
         PreconditionFailed,
         PayloadTooLarge,
+        UnsupportedMediaType,
         InternalServerError,
         NotImplementedByServer,
     )

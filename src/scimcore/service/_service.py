@@ -59,6 +59,7 @@ from scimcore.errors import (
     PreconditionFailed,
     ScimError,
     Unauthorized,
+    UnsupportedMediaType,
 )
 from scimcore.filter import And, AttrPath, Compare, Filter, Not, Or, Present, ValuePath
 from scimcore.policy import Policy
@@ -95,13 +96,6 @@ _SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 log = logging.getLogger("scimcore.service")
 
 T = TypeVar("T")
-
-
-class UnsupportedMediaType(ScimError):
-    """415: the request body is not JSON (``application/scim+json`` or ``application/json``)."""
-
-    status = 415
-    default_detail = "The request body must be application/scim+json or application/json."
 
 
 @attrs.frozen(slots=True)
