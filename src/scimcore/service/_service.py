@@ -357,13 +357,21 @@ class ScimService:
     def _error(
         self, error: ScimError, request: Request, headers: Iterable[tuple[str, str]] = ()
     ) -> Response:
+        return _json_response(
+            error.status, error.to_dict(), self._error_headers(error, request, headers)
+        )
+
+    def _error_headers(
+        self, error: ScimError, request: Request, headers: Iterable[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """The headers of an error response: a 401 carries its ``WWW-Authenticate`` challenge."""
         extra = list(headers)
         if isinstance(error, Unauthorized):
             challenge = (
                 self.tokens.challenge(request) if self.tokens is not None else 'Bearer realm="SCIM"'
             )
             extra.append(("WWW-Authenticate", challenge))
-        return _json_response(error.status, error.to_dict(), extra)
+        return extra
 
     # ------------------------------------------------------------------ helpers
 

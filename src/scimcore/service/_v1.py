@@ -64,7 +64,6 @@ from scimcore.errors import (
     NotImplementedByServer,
     PayloadTooLarge,
     ScimError,
-    Unauthorized,
 )
 from scimcore.schema import ResourceType, Schema
 from scimcore.service._http import Request, Response
@@ -135,12 +134,7 @@ class ScimV1Service(ScimService):
         self, error: ScimError, request: Request, headers: Iterable[tuple[str, str]] = ()
     ) -> Response:
         """The 1.1 ``Errors`` response for an error."""
-        extra = list(headers)
-        if isinstance(error, Unauthorized):
-            challenge = (
-                self.tokens.challenge(request) if self.tokens is not None else 'Bearer realm="SCIM"'
-            )
-            extra.append(("WWW-Authenticate", challenge))
+        extra = self._error_headers(error, request, headers)
         if isinstance(error, _NotAllowed):
             extra.append(("Allow", ", ".join(error.allowed)))
         return Response(
