@@ -4,10 +4,22 @@ Both servers run as separate processes under the same uvicorn (one worker;
 httptools and uvloop when installed, as ``uvicorn[standard]`` gives), each
 holding the same 5,000 users created over HTTP: scimcore with its default
 store (``SQLiteStore``), scim2-server with its ``AsyncInMemoryStorage``.
-The client sends one request per call over a persistent keep-alive
-connection (a lean raw-socket HTTP/1.1 client). Targets from issue 7: GET by
-id ≥3×, a filter on a non-indexed attribute (``title``) ≥20×, create ≥3×.
-Each is run twice: with the ASGI app's default (the sync store runs in a
+Targets from issue 7, as ratios of requests per second: GET by id ≥3×, a
+filter on a non-indexed attribute (``title``) ≥20×, create ≥3×.
+
+The load generator is ``wrk`` (Debian's ``apt-get install wrk``) when it is
+on ``PATH``: one process, one thread, ``CONNECTIONS`` keep-alive connections,
+so the server is never idle and the client costs little per request. Each
+timed call is one wrk run of a fixed number of requests (a Lua script stops
+it), so the harness's ratio is a ratio of requests per second; the rates wrk
+reports are printed after the table. Without wrk the benchmark falls back to
+a lean raw-socket Python client on one keep-alive connection, which measures
+latency rather than throughput and compresses every ratio toward 1 (the
+client's own cost is in both times). The header line says which was used.
+
+A first row times a trivial ASGI app (a fixed 200 JSON body) under the same
+uvicorn with the same client: the HTTP floor no SCIM server can go below.
+Each comparison is run with the ASGI app's default (the sync store runs in a
 worker thread) and with ``sync_to_thread=False`` (on the event loop).
 
     python benchmarks/run.py service
@@ -18,6 +30,8 @@ from __future__ import annotations
 import atexit
 import itertools
 import json
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -47,12 +61,31 @@ def _serve(kind: str, port: int, directory: str) -> None:
     """Run one server in this process (the child side)."""
     import uvicorn
 
-    if kind.startswith("scimcore"):
+    if kind == "floor":
+        body = b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]}'
+
+        async def trivial(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                return
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/scim+json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+        app: Any = trivial
+    elif kind.startswith("scimcore"):
         from scimcore.asgi import create_app
         from scimcore.service import ScimService
         from scimcore.stores import SQLiteStore
 
-        app: Any = create_app(
+        app = create_app(
             ScimService(SQLiteStore(Path(directory) / "bench.sqlite3")),
             prefix="/scim/v2",
             sync_to_thread=kind == "scimcore",
@@ -213,64 +246,212 @@ def _seed(client: Client) -> list[str]:
     return ids
 
 
+WRK = shutil.which("wrk")
+CONNECTIONS = 4
+_RATES: list[str] = []
+
+
+def _lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string literal is a valid Lua string literal here
+
+
+def _wrk_script(directory: str, name: str, total: int, body: str) -> str:
+    """A wrk script: ``body`` defines ``request()``; the run stops after ``total`` responses."""
+    script = Path(directory) / f"{name}.lua"
+    script.write_text(
+        body
+        + f"""
+local done_count, bad = 0, 0
+response = function(status, headers, body)
+  done_count = done_count + 1
+  if status >= 300 then bad = bad + 1 end
+  if done_count == {total} then
+    io.write("STOP\\n")
+    io.flush()
+    wrk.thread:stop()
+  end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("requests %d errors %d\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout))
+end
+"""
+    )
+    return str(script)
+
+
+class Load:
+    """A fixed number of requests against one server: with wrk, or the Python client."""
+
+    def __init__(self, client: Client, label: str, total: int, body: str, fallback: Any) -> None:
+        self.client = client
+        self.label = label
+        self.total = total
+        self.fallback = fallback
+        self.directory = tempfile.mkdtemp(prefix="bench-wrk-")
+        self.body = body
+        self.runs = 0
+
+    def __call__(self) -> None:
+        if WRK is None:
+            for _ in range(self.total):
+                self.fallback()
+            return
+        url = f"http://127.0.0.1:{self.client.port}{self.client.prefix}"
+        self.runs += 1  # RUN in the script: a new value every run (unique userNames)
+        body = self.body.replace("RUN", str(self.runs))
+        script = _wrk_script(self.directory, f"run{self.runs}", self.total, body)
+        # wrk runs for its whole duration even once its thread stops; the script prints
+        # STOP after the last response, and SIGINT ends wrk early (it still reports).
+        process = subprocess.Popen(
+            [WRK, "-t1", f"-c{CONNECTIONS}", "-d300s", "--timeout", "30s", "-s", script, url],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.strip() == "STOP":
+                break
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=60)[0]
+        errors = int(output.rsplit("errors", 1)[1].split()[0])
+        if errors or "Non-2xx" in output:
+            raise AssertionError(f"{self.label}: failed requests\n{output}")
+        rate = output.split("Requests/sec:", 1)[1].split()[0]
+        _RATES.append(f"{self.label:<64} {float(rate):>9,.0f} requests/s")
+
+
+def _report_rates() -> None:
+    if _RATES:
+        print(f"\nrequests per second as wrk reports them (-t1 -c{CONNECTIONS}), every run:")
+        print("\n".join(_RATES))
+
+
+atexit.register(_report_rates)
+
+
 def _cases_for(ours: Client, peer: Client, label: str) -> list[Case]:
     ours_ids, peer_ids = _seed(ours), _seed(peer)
-    ours_next, peer_next = itertools.cycle(ours_ids), itertools.cycle(peer_ids)
-    counter = itertools.count(USERS)
     title = quote('title eq "Title 123"')
-
-    def get(client: Client, ids: Any) -> None:
-        status, _ = client.call("GET", f"/Users/{next(ids)}")
-        assert status == 200
-
     for client in (ours, peer):  # both answer the same thing
         _, body = client.call("GET", f"/Users?filter={title}", parse=True)
         assert body["totalResults"] == USERS // TITLES, body
 
-    def search(client: Client) -> None:
-        status, _ = client.call("GET", f"/Users?filter={title}")
-        assert status == 200
+    def get(client: Client, ids: list[str], name: str) -> Load:
+        table = ",".join(_lua_string(f"{client.prefix}/Users/{i}") for i in ids)
+        script = f"""local paths = {{{table}}}
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], {{["Accept"] = "application/scim+json"}})
+end
+"""
+        ids_cycle = itertools.cycle(ids)
 
-    def create(client: Client) -> None:
-        status, _ = client.call("POST", "/Users", _user(next(counter)))
-        assert status == 201
+        def one() -> None:
+            status, _ = client.call("GET", f"/Users/{next(ids_cycle)}")
+            assert status == 200
 
+        return Load(client, f"GET /Users/{{id}}{label} {name}", 2000, script, one)
+
+    def search(client: Client, name: str) -> Load:
+        path = f"{client.prefix}/Users?filter={title}"
+        script = f"""request = function()
+  return wrk.format("GET", {_lua_string(path)}, {{["Accept"] = "application/scim+json"}})
+end
+"""
+
+        def one() -> None:
+            status, _ = client.call("GET", f"/Users?filter={title}")
+            assert status == 200
+
+        return Load(client, f"filter{label} {name}", 400, script, one)
+
+    def create(client: Client, name: str) -> Load:
+        # Same user document as the seed, with a unique userName per request; created
+        # users get a title no filter above looks for.
+        template = json.dumps(_user(0) | {"title": "Created"})
+        before, after = template.split('"user00000"')
+        script = f"""local n = 0
+local tag = "RUN"
+request = function()
+  n = n + 1
+  local body = {_lua_string(before)} .. '"wrk' .. tag .. '-' .. n .. '"' .. {_lua_string(after)}
+  return wrk.format("POST", {_lua_string(client.prefix + "/Users")},
+    {{["Content-Type"] = "application/scim+json", ["Accept"] = "application/scim+json"}}, body)
+end
+"""
+        counter = itertools.count(USERS)
+
+        def one() -> None:
+            status, _ = client.call("POST", "/Users", _user(next(counter)) | {"title": "Created"})
+            assert status == 201
+
+        return Load(client, f"POST /Users{label} {name}", 1000, script, one)
+
+    peer_name = "scim2-server 0.8.3"
     return [
         Case(
             f"GET /Users/{{id}}{label}",
-            lambda: get(ours, ours_next),
-            lambda: get(peer, peer_next),
-            "scim2-server 0.8.3",
+            get(ours, ours_ids, "scimcore"),
+            get(peer, peer_ids, "scim2-server"),
+            peer_name,
             3,
+            number=1,
         ),
         Case(
             f'GET /Users?filter=title eq "…" (no index){label}',
-            lambda: search(ours),
-            lambda: search(peer),
-            "scim2-server 0.8.3",
+            search(ours, "scimcore"),
+            search(peer, "scim2-server"),
+            peer_name,
             20,
+            number=1,
         ),
         Case(
             f"POST /Users{label}",
-            lambda: create(ours),
-            lambda: create(peer),
-            "scim2-server 0.8.3",
+            create(ours, "scimcore"),
+            create(peer, "scim2-server"),
+            peer_name,
             3,
+            number=1,
         ),
     ]
 
 
+def _floor() -> Case:
+    client = _start("floor", "")
+    script = """request = function()
+  return wrk.format("GET", "/", {["Accept"] = "application/scim+json"})
+end
+"""
+
+    def one() -> None:
+        status, _ = client.call("GET", "/")
+        assert status == 200
+
+    return Case(
+        "floor: a trivial ASGI app (fixed 200 body)",
+        Load(client, "floor: trivial ASGI app", 5000, script, one),
+        None,
+        number=1,
+    )
+
+
 def cases() -> list[Case]:
-    """The three issue-7 comparisons, for the default ASGI app (a sync store off the
-    event loop) and with ``sync_to_thread=False``; starts the servers and seeds them.
+    """The floor, then the three issue-7 comparisons for the default ASGI app (a sync
+    store off the event loop) and with ``sync_to_thread=False``; starts and seeds the servers.
     """
+    client = f"wrk -t1 -c{CONNECTIONS} ({WRK})" if WRK else "Python raw-socket client, 1 connection"
+    print(f"client: {client}; times are per {'wrk run' if WRK else 'batch'} of N requests")
+    floor = _floor()
     default = _cases_for(_start("scimcore", "/scim/v2"), _start("scim2-server", "/v2"), "")
     inline = _cases_for(
         _start("scimcore-inline", "/scim/v2"),
         _start("scim2-server", "/v2"),
         " (sync_to_thread=False)",
     )
-    return default + inline
+    return [floor, *default, *inline]
 
 
 if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--serve":

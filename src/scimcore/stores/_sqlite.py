@@ -48,8 +48,10 @@ from scimcore.errors import (
     InvalidValue,
     NotFound,
     PreconditionFailed,
+    ScimError,
     Uniqueness,
 )
+from scimcore.filter import And, Compare, Filter, Not, Or, ValuePath
 from scimcore.storage._cursor import CursorCodec, Position, SortKey
 from scimcore.storage._query import Page, Query, registry_of, resolve_sorts, resource_type_of
 from scimcore.storage._values import fold, versions_match
@@ -68,7 +70,7 @@ from scimcore.stores._common import (
     utcnow,
 )
 from scimcore.stores._memory import default_models, predicate, search_policy
-from scimcore.stores.sql._compiler import FilterCompiler
+from scimcore.stores.sql._compiler import FilterCompiler, Slot
 from scimcore.stores.sql._dialect import SQLiteDialect
 from scimcore.stores.sql._document import search_document, search_values
 
@@ -119,7 +121,10 @@ def _has_nul(value: Any) -> bool:
 
 
 def _dumps(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _valid_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def _valid_text(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -186,7 +191,7 @@ class SQLiteStore:
             + ")"
             for name, slots in self._slots.items()
         }
-        self._cache: dict[tuple[Any, ...], tuple[str, str | None, dict[str, Any]]] = {}
+        self._cache: dict[tuple[Any, ...], _Compiled] = {}
         self._clock = clock
         self._busy_timeout = busy_timeout
         self._local = threading.local()
@@ -258,6 +263,16 @@ class SQLiteStore:
                 yield db
             finally:
                 db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _read_one(self) -> Iterator[sqlite3.Connection]:
+        """For a read of one statement, which needs no explicit transaction."""
+        if self._memory:
+            with self._write_lock, _database_errors():
+                yield self._db()
+            return
+        with _database_errors():
+            yield self._db()
 
     def close(self) -> None:
         """Close every connection this store opened."""
@@ -390,9 +405,12 @@ class SQLiteStore:
         model = type(resource)
         doc = encode(resource, full=True)
         document = search_document(doc, resource_type_of(model), registry_of(model))
-        if _has_nul(document):
+        # JSON text spells U+0000 as \u0000: only then is the document walked. A lone
+        # surrogate fails _dumps; the NUL check still comes first, as it always did.
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        if "\\u0000" in text and _has_nul(document):
             raise InvalidValue("SQLiteStore cannot store U+0000 in a string.")
-        return _dumps(doc), _dumps(document), document
+        return _dumps(doc), _valid_text(text), document
 
     def _stored(
         self, db: sqlite3.Connection, name: str, resource_id: str | None
@@ -452,7 +470,7 @@ class SQLiteStore:
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
         name = self._name(model)
-        with self._read() as db:
+        with self._read_one() as db:  # one statement: its own transaction
             row = db.execute(
                 "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?",
                 (name, resource_id),
@@ -528,7 +546,7 @@ class SQLiteStore:
 
     # -- search ----------------------------------------------------------------------------
 
-    def _where(self, query: Query, params: dict[str, Any]) -> str:
+    def _where(self, query: Query, params: dict[str, Any], slots: list[Slot] | None = None) -> str:
         policy = search_policy(query)
         parts = []
         for model in query.models:
@@ -547,7 +565,7 @@ class SQLiteStore:
                     columns=self._columns[name],
                     document=_DOCUMENT,
                 )
-                condition += " AND " + compiler.compile(query.filter, params).sql
+                condition += " AND " + compiler.compile(query.filter, params, slots=slots).sql
             parts.append(f"({condition})")
         return " OR ".join(parts)
 
@@ -576,17 +594,38 @@ class SQLiteStore:
         return f"NULLIF(CASE r.resource_type {whens} END, '')"
 
     def _compiled(self, query: Query) -> tuple[str, str | None, dict[str, Any]]:
-        """The WHERE, the sort key and their parameters, cached per filter, types and sort."""
-        cache_key = (query.filter, query.models, query.policy, query.sort_by)
-        compiled = self._cache.get(cache_key)
-        if compiled is None:
-            params: dict[str, Any] = {}
-            where = self._where(query, params)
-            compiled = (where, self._sort_key(query, params), params)
+        """The WHERE, the sort key and their parameters, cached per filter shape.
+
+        The SQL text depends on the filter's shape (its tree, paths, operators and
+        the types of its values), the resource types, the policy and the sort, never
+        on a value: values are parameters. A filter of a shape seen before only
+        binds its values (``members.value eq "<id>"`` on every read of a user).
+        """
+        leaves = _leaves(query.filter) if query.filter is not None else []
+        shape = _shape(query.filter) if query.filter is not None else None
+        cache_key = (shape, query.models, query.policy, query.sort_by)
+        cached = self._cache.get(cache_key)
+        if cached is not None:
+            where, key, base, binds = cached
+            params = dict(base)
+            try:
+                for name, index, bind in binds:
+                    params[name] = bind(leaves[index].value)
+            except ScimError:
+                pass  # a value this shape cannot take: compiled below, which explains it
+            else:
+                return where, key, params
+        params = {}
+        slots: list[Slot] = []
+        where = self._where(query, params, slots)
+        key = self._sort_key(query, params)
+        position = {id(leaf): index for index, leaf in enumerate(leaves)}
+        if len(position) == len(leaves):  # a node object used twice cannot be rebound
+            binds = tuple((slot.name, position[id(slot.node)], slot.bind) for slot in slots)
             if len(self._cache) >= 512:
                 self._cache.clear()
-            self._cache[cache_key] = compiled
-        return compiled
+            self._cache[cache_key] = (where, key, params, binds)
+        return where, key, params
 
     def search(self, query: Query) -> Page[Any]:
         """Filter, sort and page in SQL (see :class:`~scimcore.storage.Query`)."""
@@ -612,6 +651,8 @@ class SQLiteStore:
                 )
                 if rows:
                     total = rows[0][3]
+                elif query.start_index == 1 and query.count != 0:
+                    total = 0  # no row from the first one on: nothing matches
                 else:
                     total = db.execute(count_sql, params).fetchone()[0]
                 resources = self._load(db, rows)
@@ -730,6 +771,37 @@ class SQLiteStore:
         return bool(rows)
 
 
+_Compiled = tuple[
+    str, str | None, dict[str, Any], tuple[tuple[str, int, Callable[[Any], Any]], ...]
+]
+
+
+def _leaves(node: Filter) -> list[Compare]:
+    """The comparisons of a filter, in a fixed order (the order :func:`_shape` walks)."""
+    if isinstance(node, Compare):
+        return [node]
+    if isinstance(node, And | Or):
+        return [leaf for operand in node.operands for leaf in _leaves(operand)]
+    if isinstance(node, Not):
+        return _leaves(node.operand)
+    if isinstance(node, ValuePath):
+        return _leaves(node.filter)
+    return []
+
+
+def _shape(node: Filter) -> Any:
+    """A filter with each value replaced by its type: what its SQL text depends on."""
+    if isinstance(node, Compare):
+        return (node.path, node.op, type(node.value))
+    if isinstance(node, And | Or):
+        return (type(node), tuple(_shape(operand) for operand in node.operands))
+    if isinstance(node, Not):
+        return (Not, _shape(node.operand))
+    if isinstance(node, ValuePath):
+        return (ValuePath, node.path, _shape(node.filter))
+    return node
+
+
 @contextlib.contextmanager
 def _database_errors() -> Iterator[None]:
     """A database failure (locked past the busy timeout, disk full…) is a 500, not a traceback."""
@@ -744,14 +816,14 @@ def _key_of(row: tuple[int, str, Any]) -> SortKey:
     return (k is None, k, rid)
 
 
-def _scalar(document: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+def _scalar(document: Any, keys: tuple[str, ...]) -> Any:
     """The singular value at ``keys`` of a search document, for its column (or ``None``)."""
     value: Any = document
     for key in keys:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):  # search documents are plain JSON values
             return None
         value = value.get(key)
-    return None if isinstance(value, Mapping | list) else value
+    return None if isinstance(value, dict | list) else value
 
 
 def _keyset(descending: bool, params: dict[str, Any], key: SortKey) -> str:

@@ -28,8 +28,8 @@ clause is ever dropped.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -58,7 +58,7 @@ from scimcore.storage._values import fold, utc_text
 from scimcore.stores.sql._dialect import Dialect, Kind, SQLiteDialect
 from scimcore.stores.sql._document import document_keys
 
-__all__ = ["FilterCompiler", "Fragment", "compile_where", "lookup_key"]
+__all__ = ["FilterCompiler", "Fragment", "Slot", "compile_where", "lookup_key"]
 
 _SQL_OP = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _STRING_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
@@ -98,11 +98,35 @@ def lookup_key(resource_type: ResourceType, keys: tuple[str, ...]) -> str:
     return "/".join((resource_type.name.casefold(), *keys))
 
 
+class Slot(NamedTuple):
+    """Where a comparison's value went: parameter ``name`` holds ``bind(value)``.
+
+    Recorded by :meth:`FilterCompiler.compile` when it is given a ``slots`` list,
+    so that a caller caching the SQL of a filter can bind another filter of the
+    same shape (same tree, paths, operators and value types) without compiling
+    it again: the SQL text never depends on a value, values are parameters.
+    """
+
+    name: str
+    node: Compare
+    bind: Callable[[Any], Any]
+
+
 class _Params:
-    def __init__(self, dialect: Dialect, values: dict[str, Any]) -> None:
+    def __init__(
+        self, dialect: Dialect, values: dict[str, Any], slots: list[Slot] | None = None
+    ) -> None:
         self.dialect = dialect
         self.values = values
         self.aliases = 0
+        self.slots = slots
+
+    def add_value(self, value: Any, node: Compare, bind: Callable[[Any], Any]) -> str:
+        """A parameter holding ``bind(node.value)`` (``value``), recorded as a slot."""
+        marker = self.add(value)
+        if self.slots is not None:
+            self.slots.append(Slot(f"p{len(self.values) - 1}", node, bind))
+        return marker
 
     def add(self, value: Any) -> str:
         name = f"p{len(self.values)}"
@@ -168,10 +192,20 @@ class FilterCompiler:
 
     # -- entry points ----------------------------------------------------------------------
 
-    def compile(self, node: Filter, params: dict[str, Any] | None = None) -> Fragment:
-        """The ``WHERE`` fragment for ``node``; parameters are added to ``params``."""
+    def compile(
+        self,
+        node: Filter,
+        params: dict[str, Any] | None = None,
+        *,
+        slots: list[Slot] | None = None,
+    ) -> Fragment:
+        """The ``WHERE`` fragment for ``node``; parameters are added to ``params``.
+
+        With ``slots``, every parameter that holds a comparison value is recorded
+        there (see :class:`Slot`).
+        """
         values = params if params is not None else {}
-        sql = self._node(node, _Params(self.dialect, values), None)
+        sql = self._node(node, _Params(self.dialect, values, slots), None)
         return Fragment(sql, values)
 
     def sort_key(self, ref: AttributeRef, params: dict[str, Any]) -> str:
@@ -370,14 +404,14 @@ class FilterCompiler:
             f"'{path}' is a {kind} attribute; it cannot be compared with {value!r}."
         )
 
-    def _test(self, op: str, value: str, needle: str, p: _Params, length: int) -> str:
+    def _test(self, op: str, value: str, needle: str, length: str) -> str:
         d = self.dialect
         if op == "co":
             test = d.contains(value, needle)
         elif op == "sw":
             test = d.starts_with(value, needle)
         elif op == "ew":
-            test = d.ends_with(value, needle, p.add(length))
+            test = d.ends_with(value, needle, length)
         else:
             test = f"{value} {_SQL_OP[op]} {needle}"
         return f"({value} IS NOT NULL AND {test})"
@@ -403,15 +437,31 @@ class FilterCompiler:
         comparable = self._coerce(node.path, attribute, op, node.value)
         equal_op = "eq" if op == "ne" else op
         key = lookup_key(self.resource_type, target.keys)
+        bind = self._binder(node, attribute)
         if element is None and equal_op == "eq" and key in self.lookups:
             test = (
                 f"{self.row} IN (SELECT rid FROM {self.lookup_table} "
-                f"WHERE key = {p.add(key)} AND value = {p.add(comparable)})"
+                f"WHERE key = {p.add(key)} AND value = {p.add_value(comparable, node, bind)})"
             )
         else:
-            scalar = self._test(equal_op, target.value, p.add(comparable), p, _len(comparable))
+            needle = p.add_value(comparable, node, bind)
+            length = ""
+            if equal_op == "ew":
+                length = p.add_value(_len(comparable), node, self._binder(node, attribute, _len))
+            scalar = self._test(equal_op, target.value, needle, length)
             test = self._lift(target, scalar)
         return f"(NOT {test})" if op == "ne" else test
+
+    def _binder(
+        self, node: Compare, attribute: Attribute, then: Callable[[Any], Any] | None = None
+    ) -> Callable[[Any], Any]:
+        """``value -> parameter`` for another value of the comparison ``node`` (a slot)."""
+
+        def bind(value: Any) -> Any:
+            comparable = self._coerce(node.path, attribute, node.op, value)
+            return then(comparable) if then is not None else comparable
+
+        return bind
 
     # -- valuePath -------------------------------------------------------------------------
 
