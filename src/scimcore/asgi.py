@@ -29,12 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _base_url(scope: Scope, prefix: str) -> str:
-    host = ""
-    for name, value in scope.get("headers", ()):
-        if name.lower() == b"host":
-            host = value.decode("latin-1")
-            break
+def _base_url(scope: Scope, prefix: str, host: str = "") -> str:
     if not host and scope.get("server"):
         server_host, port = scope["server"][0], scope["server"][1]
         host = f"{server_host}:{port}" if port is not None else str(server_host)
@@ -107,13 +102,15 @@ def create_app(service: ScimService, *, prefix: str = "", sync_to_thread: bool =
             error = NotFound(f"There is no endpoint at {path!r}.")
             await _send(send, service._error(error, Request(scope["method"], path)))
             return
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        host = next((v for k, v in headers if k.lower() == "host"), "")
         request = Request(
             scope["method"],
             path[len(prefix) :],
             query=scope.get("query_string", b"").decode("utf-8", "replace"),
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            headers=headers,
             body=body,
-            base_url=_base_url(scope, prefix),
+            base_url=_base_url(scope, prefix, host),
             principal=scope.get("user"),
         )
         await _send(send, await service.handle_async(request, sync_to_thread=sync_to_thread))

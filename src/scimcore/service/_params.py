@@ -32,6 +32,8 @@ def parse_query(query: str) -> dict[str, str]:
     {'filter': 'userName eq "bjensen"', 'count': '2'}
     """
     params: dict[str, str] = {}
+    if not query:
+        return params
     for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
         key = name.casefold()
         if key in ("attributes", "excludedattributes") and params.get(key):
