@@ -565,7 +565,13 @@ class SQLiteStore:
                     columns=self._columns[name],
                     document=_DOCUMENT,
                 )
-                condition += " AND " + compiler.compile(query.filter, params, slots=slots).sql
+                sql = compiler.compile(query.filter, params, slots=slots).sql
+                # SQLite tests the terms of an AND in order: a test of columns alone is
+                # cheaper than the type's text comparison, and rules out more rows; one
+                # that reads the JSON document comes after it.
+                condition = (
+                    f"{condition} AND {sql}" if _DOCUMENT in sql else f"{sql} AND {condition}"
+                )
             parts.append(f"({condition})")
         return " OR ".join(parts)
 

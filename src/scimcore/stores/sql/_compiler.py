@@ -242,7 +242,7 @@ class FilterCompiler:
         if isinstance(node, And):
             return "(" + " AND ".join(self._node(o, p, element) for o in node.operands) + ")"
         if isinstance(node, Or):
-            return "(" + " OR ".join(self._node(o, p, element) for o in node.operands) + ")"
+            return self._or(node, p, element)
         if isinstance(node, Not):
             return f"(NOT {self._node(node.operand, p, element)})"
         if isinstance(node, Present):
@@ -255,6 +255,51 @@ class FilterCompiler:
                 raise InvalidFilter("A valuePath cannot hold another valuePath.")
             return self._value_path(node, p)
         raise InvalidFilter(f"Cannot compile {type(node).__name__} to SQL.")
+
+    def _or(self, node: Or, p: _Params, element: _Element | None) -> str:
+        """``a OR b``; the ``eq`` terms on one indexed lookup become one ``IN`` list.
+
+        ``members.value eq "1" or members.value eq "2" or …`` (the service's
+        membership search for a page of users) is then one index probe, not one
+        subquery per term.
+        """
+        parts: list[str] = []
+        lists: dict[str, tuple[int, list[str]]] = {}  # lookup key -> (its part, its values)
+        for operand in node.operands:
+            found = self._lookup_eq(operand, p) if element is None else None
+            if found is None:
+                parts.append(self._node(operand, p, element))
+                continue
+            key, marker = found
+            if key not in lists:
+                lists[key] = (len(parts), [])
+                parts.append("")  # filled below, once the list is complete
+            lists[key][1].append(marker)
+        for key, (index, markers) in lists.items():
+            test = f"= {markers[0]}" if len(markers) == 1 else f"IN ({', '.join(markers)})"
+            parts[index] = (
+                f"{self.row} IN (SELECT rid FROM {self.lookup_table} "
+                f"WHERE key = {p.add(key)} AND value {test})"
+            )
+        return "(" + " OR ".join(parts) + ")"
+
+    def _lookup_eq(self, node: Filter, p: _Params) -> tuple[str, str] | None:
+        """For an ``eq`` on an indexed lookup: its lookup key and the value's parameter."""
+        if not isinstance(node, Compare) or node.op != "eq" or node.value is None:
+            return None
+        if not self.lookups:
+            return None
+        target = self._target(node.path, _Params(self.dialect, {}), None)
+        if target is None:
+            return None
+        if target.attribute.is_complex:
+            target = self._redirect(node.path, target, _Params(self.dialect, {}))
+        attribute = target.attribute
+        key = lookup_key(self.resource_type, target.keys)
+        if key not in self.lookups or "eq" not in _ALLOWED[attribute.type]:
+            return None
+        comparable = self._coerce(node.path, attribute, "eq", node.value)
+        return key, p.add_value(comparable, node, self._binder(node, attribute))
 
     def _path(self, p: _Params, keys: tuple[str, ...]) -> str:
         try:
