@@ -141,7 +141,8 @@ class SQLiteStore:
     schema's own, such as ``{"User": ["externalId"]}``. ``lookups``: the
     attribute paths indexed for ``eq`` per resource type (default
     :data:`~scimcore.stores._common.DEFAULT_LOOKUPS`: ``userName``, ``externalId``,
-    ``emails.value``; Group ``displayName``, ``externalId``, ``members.value``).
+    ``emails.value``; Group ``displayName``, ``externalId``, ``members.value``); ``id`` is
+    always indexed.
 
     >>> from scimcore.models import User
     >>> from scimcore.storage import Query
@@ -173,7 +174,10 @@ class SQLiteStore:
         }
         wanted = {k.casefold(): tuple(v) for k, v in (lookups or DEFAULT_LOOKUPS).items()}
         self._lookups: dict[str, dict[str, tuple[str, ...]]] = {
-            name: lookup_refs(model, wanted.get(name, ())) for name, model in self._by_name.items()
+            # ``id`` is always indexed: ``id eq`` (Entra's membership check starts with one)
+            # must be a seek, not a scan of every row.
+            name: lookup_refs(model, dict.fromkeys(("id", *wanted.get(name, ()))))
+            for name, model in self._by_name.items()
         }
         self._slots: dict[str, dict[str, tuple[str, ...]]] = {
             name: scalar_paths(model) for name, model in self._by_name.items()
