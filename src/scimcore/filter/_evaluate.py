@@ -49,7 +49,7 @@ from scimcore.filter._ast import (
 )
 from scimcore.filter._parser import parse_filter
 from scimcore.policy import Policy
-from scimcore.schema import Attribute, AttributeType, ReturnedKind
+from scimcore.schema import TEXT_TYPES, Attribute, AttributeType, ReturnedKind
 
 __all__ = ["ALLOWED_OPERATORS", "compile_filter", "compile_value_filter", "fold"]
 
@@ -58,7 +58,6 @@ Getter: TypeAlias = Callable[[Any], Any]
 
 _DEFAULT_POLICY = Policy()
 
-_STRINGS = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
 _NUMBERS = frozenset({AttributeType.INTEGER, AttributeType.DECIMAL})
 
 #: The operators each attribute type allows (RFC 7644 §3.4.2.2; docs/filters.md).
@@ -111,7 +110,7 @@ def _is_present(attribute: Attribute) -> Predicate:
     if attribute.is_complex:
         names = [sub.python_name for sub in attribute.sub_attributes]
         return lambda value: any(_nonempty(getattr(value, name, None)) for name in names)
-    if attribute.type in _STRINGS:
+    if attribute.type in TEXT_TYPES:
         return lambda value: value != ""
     return lambda value: True
 
@@ -295,7 +294,7 @@ class _Compiler:
 
     def test(self, path: AttrPath, target: Attribute, op: str, value: Value) -> Predicate:
         kind = target.type
-        if kind in _STRINGS:
+        if kind in TEXT_TYPES:
             if not isinstance(value, str):
                 raise _mismatch(path, target, value)
             if target.case_exact:

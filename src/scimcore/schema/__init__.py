@@ -37,6 +37,7 @@ from scimcore.schema._discovery import (
     Supported,
 )
 from scimcore.schema._model import (
+    TEXT_TYPES,
     Attribute,
     AttributeType,
     MutabilityKind,
@@ -56,6 +57,7 @@ __all__ = [
     "RESOURCE_TYPE_SCHEMA_URN",
     "SCHEMA_SCHEMA",
     "SERVICE_PROVIDER_CONFIG_SCHEMA_URN",
+    "TEXT_TYPES",
     "USER_RESOURCE_TYPE",
     "USER_SCHEMA",
     "Attribute",

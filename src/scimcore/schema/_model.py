@@ -23,6 +23,7 @@ import attrs
 from scimcore.errors import InvalidValue
 
 __all__ = [
+    "TEXT_TYPES",
     "Attribute",
     "AttributeType",
     "MutabilityKind",
@@ -44,6 +45,10 @@ class AttributeType(StrEnum):
     BINARY = "binary"
     REFERENCE = "reference"
     COMPLEX = "complex"
+
+
+#: The types whose values are JSON strings compared as text (binary as its base64 text).
+TEXT_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
 
 
 class MutabilityKind(StrEnum):

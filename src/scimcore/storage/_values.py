@@ -23,11 +23,9 @@ from typing import Any
 from scimcore.errors import InvalidFilter
 from scimcore.filter import fold  # one case folding, shared with the evaluator
 from scimcore.filter._evaluate import _datetime as read_datetime
-from scimcore.schema import Attribute, AttributeType
+from scimcore.schema import TEXT_TYPES, Attribute, AttributeType
 
 __all__ = ["comparable", "fold", "utc_text", "versions_match"]
-
-_FOLDED_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
 
 
 def utc_text(value: datetime.datetime | str) -> str:
@@ -66,7 +64,7 @@ def comparable(value: Any, attribute: Attribute) -> Any:
                 return utc_text(value)
             except InvalidFilter:
                 return value
-        if attribute.type in _FOLDED_TYPES and not attribute.case_exact:
+        if attribute.type in TEXT_TYPES and not attribute.case_exact:
             return fold(value)
         return value
     if isinstance(value, datetime.datetime):

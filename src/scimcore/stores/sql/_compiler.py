@@ -47,6 +47,7 @@ from scimcore.filter import (
 )
 from scimcore.policy import Policy
 from scimcore.schema import (
+    TEXT_TYPES,
     Attribute,
     AttributeRef,
     AttributeType,
@@ -61,7 +62,6 @@ from scimcore.stores.sql._document import document_keys
 __all__ = ["FilterCompiler", "Fragment", "Slot", "compile_where", "lookup_key"]
 
 _SQL_OP = {"eq": "=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
-_STRING_TYPES = frozenset({AttributeType.STRING, AttributeType.REFERENCE, AttributeType.BINARY})
 #: The operators each attribute type allows: the evaluator's own table, so the two cannot drift.
 _ALLOWED: dict[AttributeType, frozenset[str]] = {
     **ALLOWED_OPERATORS,
@@ -392,7 +392,7 @@ class FilterCompiler:
     # -- pr --------------------------------------------------------------------------------
 
     def _scalar_present(self, value: str, attribute: Attribute) -> str:
-        if attribute.type in _STRING_TYPES:
+        if attribute.type in TEXT_TYPES:
             return f"({value} IS NOT NULL AND {value} <> '')"
         return f"({value} IS NOT NULL)"
 
@@ -443,7 +443,7 @@ class FilterCompiler:
         elif kind is AttributeType.DATETIME:
             if isinstance(value, str):
                 return utc_text(value)
-        elif kind in _STRING_TYPES and isinstance(value, str):
+        elif kind in TEXT_TYPES and isinstance(value, str):
             return value if attribute.case_exact else fold(value)
         raise InvalidFilter(
             f"'{path}' is a {kind} attribute; it cannot be compared with {value!r}."
