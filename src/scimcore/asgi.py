@@ -8,8 +8,9 @@ True
 
 Mount it in any ASGI server or framework (``uvicorn module:app``, Starlette's
 ``Mount("/scim/v2", app)``, FastAPI's ``app.mount(...)``). Requests run with
-:meth:`~scimcore.ScimService.handle_async`: an async store is awaited, a sync
-store runs in a worker thread so the event loop never blocks.
+:meth:`~scimcore.ScimService.handle_async`: an async store is awaited; a sync
+store runs on the event loop if its calls are short (``store.short_calls``:
+``MemoryStore``, ``SQLiteStore``), else in a worker thread.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def create_app(service: ScimService, *, prefix: str = "", sync_to_thread: bool = True) -> ASGIApp:
+def create_app(
+    service: ScimService, *, prefix: str = "", sync_to_thread: bool | None = None
+) -> ASGIApp:
     """An ASGI 3 application serving ``service`` under ``prefix`` (``""`` or ``/scim/v2``).
 
     The path the service sees is the request's path without the mount point
@@ -82,8 +85,9 @@ def create_app(service: ScimService, *, prefix: str = "", sync_to_thread: bool =
     ``Host`` header, the scheme, ``root_path`` and ``prefix``. A ``user`` the
     host's middleware put in the scope (Starlette's ``AuthenticationMiddleware``
     does) becomes the request's ``principal``. ``sync_to_thread`` is passed to
-    :meth:`~scimcore.ScimService.handle_async`: leave it on unless every call
-    of a sync store is known to be short.
+    :meth:`~scimcore.ScimService.handle_async`: by default a sync store runs on
+    the event loop if it declares ``short_calls`` (the shipped ``MemoryStore``
+    and ``SQLiteStore`` do), else in a worker thread.
     """
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
 

@@ -38,6 +38,7 @@ def test_exports_are_pinned() -> None:
         "ResourceStore",
         "SortKey",
         "SortOrder",
+        "SupportsDocuments",
         "SupportsUpdate",
         "comparable",
         "fold",

@@ -46,6 +46,7 @@ import attrs
 
 from scimcore.codecs.v2 import Context as DecodeContext
 from scimcore.codecs.v2 import decode, encode
+from scimcore.codecs.v2._projection import project_document
 from scimcore.errors import (
     Forbidden,
     InternalServerError,
@@ -233,6 +234,10 @@ class ScimService:
             hints = typing.get_type_hints(self.user_model)
             (self._membership,) = typing.get_args(hints["groups"])
         self._is_async = inspect.iscoroutinefunction(getattr(store, "get", None))
+        # The fast read path: GET and lists serve the store's JSON, never building models.
+        self._documents = callable(getattr(store, "get_document", None)) and callable(
+            getattr(store, "search_documents", None)
+        )
         self._discovery: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ drivers
@@ -265,17 +270,24 @@ class ScimService:
             return store_update(self.store, *call.args, **call.kwargs)
         return getattr(self.store, call.method)(*call.args, **call.kwargs)
 
-    async def handle_async(self, request: Request, *, sync_to_thread: bool = True) -> Response:
+    async def handle_async(
+        self, request: Request, *, sync_to_thread: bool | None = None
+    ) -> Response:
         """Serve one request from async code; never raises.
 
-        With an async store the store calls are awaited. With a sync store the
-        whole request runs in a worker thread, so the event loop never blocks;
-        ``sync_to_thread=False`` runs it on the loop instead, which saves the
-        thread hand-off where every store call is known to be short (a
-        ``MemoryStore``, a local SQLite file) at the price of blocking the loop
-        during each request.
+        With an async store the store calls are awaited. With a sync store,
+        ``sync_to_thread`` decides where the request runs: ``True`` in a worker
+        thread, so the event loop never blocks; ``False`` on the loop, which
+        saves the thread hand-off (on two cores it costs more than a whole
+        GET) at the price of blocking the loop while the request runs. The
+        default, ``None``, runs on the loop when the store declares that its
+        calls are short (``store.short_calls``, true for
+        :class:`~scimcore.stores.MemoryStore` and
+        :class:`~scimcore.stores.SQLiteStore`), and in a thread otherwise.
         """
         if not self._is_async:
+            if sync_to_thread is None:
+                sync_to_thread = not getattr(self.store, "short_calls", False)
             if not sync_to_thread:
                 return self.handle(request)
             return await asyncio.to_thread(self.handle, request)
@@ -501,6 +513,8 @@ class ScimService:
         request = ctx.request
         if request.method == "GET":
             self._authorize(ctx, "read", model, resource_id)
+            if self._documents:
+                return (yield from self._get_document(ctx, model, resource_id, location))
             resource = yield from _call("get", model, resource_id)
             tag = _version(resource)
             if_none_match = request.header("if-none-match")
@@ -523,6 +537,43 @@ class ScimService:
                 ctx, model, resource_id, data, request.header("if-match")
             )
         return self._resource_response(200, ctx, resource, location=location)
+
+    def _get_document(
+        self, ctx: Context, model: type[Any], resource_id: str, location: bool
+    ) -> Gen[Response]:
+        """GET by id from the store's JSON (:class:`~scimcore.storage.SupportsDocuments`)."""
+        request = ctx.request
+        doc = yield from _call("get_document", model, resource_id)
+        tag = etag(doc.get("meta", {}).get("version"))
+        if_none_match = request.header("if-none-match")
+        if if_none_match is not None and tag_matches(if_none_match, tag):
+            return Response(304, (("ETag", tag),) if tag else ())
+        if_match = request.header("if-match")
+        if if_match is not None and not tag_matches(if_match, tag):
+            raise PreconditionFailed(
+                f"The resource has changed: its version is {tag}, not {if_match}."
+            )
+        attributes, excluded = projection(parse_query(request.query))
+        yield from self._fill_group_documents(ctx, model, [doc], attributes, excluded)
+        document = self._shown(request, model, doc, attributes, excluded)
+        headers: list[tuple[str, str]] = [("ETag", tag)] if tag is not None else []
+        if location:
+            headers.append(("Location", self._location(request, model, doc.get("id"))))
+        return _json_response(200, document, headers)
+
+    def _shown(
+        self,
+        request: Request,
+        model: type[Any],
+        doc: dict[str, Any],
+        attributes: Sequence[str],
+        excluded: Sequence[str],
+    ) -> dict[str, Any]:
+        """A stored document as the response shows it: located, ``returned``, projected."""
+        meta = doc.get("meta")
+        if isinstance(meta, dict):
+            meta["location"] = self._location(request, model, doc.get("id"))
+        return project_document(model, doc, attributes or None, excluded or None)
 
     # ------------------------------------------------------------------ operations
 
@@ -697,15 +748,31 @@ class ScimService:
             excluded_attributes=params.excluded_attributes,
             policy=self.policy,
         )
-        page = yield from _call("search", query)
-        resources = list(page.resources)
-        yield from self._fill_groups(
-            ctx, resources, (params.attributes, params.excluded_attributes)
-        )
-        documents = [
-            self._document(ctx.request, r, params.attributes, params.excluded_attributes)
-            for r in resources
-        ]
+        if self._documents:
+            page = yield from _call("search_documents", query)
+            docs: list[dict[str, Any]] = list(page.resources)
+            owners = [self._model_of_document(doc, models) for doc in docs]
+            yield from self._fill_group_documents(
+                ctx,
+                self.user_model,
+                [d for d, m in zip(docs, owners, strict=True) if m is self.user_model],
+                params.attributes,
+                params.excluded_attributes,
+            )
+            documents = [
+                self._shown(ctx.request, m, d, params.attributes, params.excluded_attributes)
+                for d, m in zip(docs, owners, strict=True)
+            ]
+        else:
+            page = yield from _call("search", query)
+            resources = list(page.resources)
+            yield from self._fill_groups(
+                ctx, resources, (params.attributes, params.excluded_attributes)
+            )
+            documents = [
+                self._document(ctx.request, r, params.attributes, params.excluded_attributes)
+                for r in resources
+            ]
         document = _list_document(documents, page.total, page.start_index)
         if cursor is not None:
             del document["startIndex"]
@@ -770,6 +837,76 @@ class ScimService:
                     user = users.get(member.value)
                     if user is not None and all(g.value != group.id for g in user.groups):
                         user.groups.append(self._membership_of(group, base))
+
+    def _model_of_document(self, doc: dict[str, Any], models: Sequence[type[Any]]) -> type[Any]:
+        """The model of a stored document among ``models`` (by ``meta.resourceType``)."""
+        if len(models) == 1:
+            return models[0]
+        name = doc.get("meta", {}).get("resourceType")
+        return self._model_of.get(name, models[0]) if isinstance(name, str) else models[0]
+
+    def _fill_group_documents(
+        self,
+        ctx: Context,
+        model: type[Any] | None,
+        docs: Sequence[dict[str, Any]],
+        attributes: Sequence[str],
+        excluded: Sequence[str],
+    ) -> Gen[None]:
+        """:meth:`_fill_groups` for stored documents: set each user's ``groups``."""
+        if (
+            self._membership is None
+            or self.group_model is None
+            or model is not self.user_model
+            or not docs
+            or not _shows_groups(attributes, excluded)
+        ):
+            return
+        users = {d["id"]: d for d in docs if isinstance(d.get("id"), str)}
+        found: dict[str, list[dict[str, Any]]] = {user_id: [] for user_id in users}
+        base = self._base(ctx.request)
+        ids = list(users)
+        for start in range(0, len(ids), 50):
+            chunk = ids[start : start + 50]
+            terms: list[Filter] = [
+                Compare(AttrPath(None, "members", "value"), "eq", user_id) for user_id in chunk
+            ]
+            single = len(ids) == 1
+            query = Query(
+                models=(self.group_model,),
+                filter=terms[0] if single else Or(tuple(terms)),
+                # One user: every group found lists it, so id and displayName are enough
+                # (a store may leave a 100,000-member list unread).
+                attributes=("id", "displayName") if single else (),
+                policy=self.policy,
+            )
+            page = yield from _call("search_documents", query)
+            for group in page.resources:
+                listed = [ids[0]] if single else _member_ids(group, found)
+                for user_id in listed:
+                    memberships = found[user_id]
+                    if all(m["value"] != group["id"] for m in memberships):
+                        memberships.append(self._membership_document(group, base))
+        for user_id, doc in users.items():
+            doc.pop("groups", None)
+            if found[user_id]:
+                # In schema order: groups comes before the extensions and meta.
+                tail = {k: doc.pop(k) for k in list(doc) if k == "meta" or k.startswith("urn:")}
+                doc["groups"] = found[user_id]
+                doc.update(tail)
+
+    def _membership_document(self, group: dict[str, Any], base: str) -> dict[str, Any]:
+        assert self.group_model is not None
+        endpoint = self.group_model.__scim_resource_type__.endpoint
+        membership: dict[str, Any] = {
+            "value": group["id"],
+            "$ref": f"{base}{endpoint}/{quote(group['id'], safe='')}",
+        }
+        display = group.get("displayName")
+        if display is not None:
+            membership["display"] = display
+        membership["type"] = "direct"
+        return membership
 
     def _membership_of(self, group: Any, base: str) -> Any:
         assert self._membership is not None
@@ -946,6 +1083,18 @@ class ScimService:
         self._authorize(ctx, "bulk", None, None)
         document = yield from run_bulk(self, ctx, self._body(ctx.request))
         return _json_response(200, document)
+
+
+def _member_ids(group: dict[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """The ids among ``wanted`` that a stored group document lists as members."""
+    members = group.get("members")
+    if not isinstance(members, list):
+        return []
+    return [
+        m["value"]
+        for m in members
+        if isinstance(m, dict) and isinstance(m.get("value"), str) and m["value"] in wanted
+    ]
 
 
 def _is_groups(node: Filter) -> bool:

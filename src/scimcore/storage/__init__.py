@@ -27,6 +27,7 @@ from scimcore.storage._protocol import (
     AsyncResourceStore,
     AsyncStoreAdapter,
     ResourceStore,
+    SupportsDocuments,
     SupportsUpdate,
     update,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "ResourceStore",
     "SortKey",
     "SortOrder",
+    "SupportsDocuments",
     "SupportsUpdate",
     "comparable",
     "fold",

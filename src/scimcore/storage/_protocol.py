@@ -36,6 +36,7 @@ __all__ = [
     "AsyncResourceStore",
     "AsyncStoreAdapter",
     "ResourceStore",
+    "SupportsDocuments",
     "SupportsUpdate",
     "update",
 ]
@@ -92,6 +93,28 @@ class SupportsUpdate(Protocol):
         expected_version: str | None = None,
     ) -> R:
         """Read, change and write one resource atomically; return the stored copy."""
+        ...
+
+
+@runtime_checkable
+class SupportsDocuments(Protocol):
+    """A store that can read resources as their stored JSON (the optional fast read path).
+
+    A store that keeps each resource as JSON (``SQLiteStore``, ``MemoryStore``)
+    can hand that JSON out without building the model, and a service serves it
+    after applying ``returned`` and the projection: GET and list responses skip
+    a decode and an encode per resource. Each document is exactly
+    ``encode(resource, full=True)`` of the resource :meth:`get` or ``search``
+    would give; ``Query.attributes``, if the store honours it, may leave out
+    other attributes (never ``id``, ``schemas`` or ``meta``).
+    """
+
+    def get_document(self, model: type[Any], resource_id: str) -> dict[str, Any]:
+        """``encode(store.get(model, resource_id), full=True)``."""
+        ...
+
+    def search_documents(self, query: Query) -> Page[dict[str, Any]]:
+        """``store.search(query)``, each resource as ``encode(resource, full=True)``."""
         ...
 
 

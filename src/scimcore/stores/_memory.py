@@ -93,6 +93,9 @@ class MemoryStore:
     scimcore.errors.Uniqueness: userName 'BJENSEN' is already taken.
     """
 
+    #: Every call is short: the async adapters call it on the event loop.
+    short_calls = True
+
     def __init__(
         self,
         models: Iterable[type[Any]] | None = None,
@@ -200,6 +203,14 @@ class MemoryStore:
         with self._lock:
             return _clone(self._row(name, resource_id).resource)  # type: ignore[no-any-return]
 
+    def get_document(self, model: type[Any], resource_id: str) -> dict[str, Any]:
+        """``encode(get(model, resource_id), full=True)``."""
+        from scimcore.codecs.v2 import encode
+
+        name = self._name(model)
+        with self._lock:
+            return encode(self._row(name, resource_id).resource, full=True)
+
     def replace(self, resource: R, *, expected_version: str | None = None) -> R:
         """Replace the stored resource with ``resource.id``."""
         name = self._name(type(resource))
@@ -251,8 +262,19 @@ class MemoryStore:
             self._release(name, resource_id)
             del self._rows[name][resource_id]
 
+    def search_documents(self, query: Query) -> Page[dict[str, Any]]:
+        """:meth:`search`, each resource as ``encode(resource, full=True)``."""
+        from scimcore.codecs.v2 import encode
+
+        page = self._page(query)
+        return attrs.evolve(page, resources=[encode(r, full=True) for r in page.resources])
+
     def search(self, query: Query) -> Page[Any]:
         """Filter with the evaluator, sort, page (see :class:`~scimcore.storage.Query`)."""
+        page = self._page(query)
+        return attrs.evolve(page, resources=[_clone(r) for r in page.resources])
+
+    def _page(self, query: Query) -> Page[Any]:
         for model in query.models:
             self._name(model)
         policy = search_policy(query)
@@ -273,8 +295,7 @@ class MemoryStore:
                     value = None if ref is None else python_sort_value(row.document, ref, keys)
                     rows.append(((value is None, value, row.seq), row.resource))
             rows.sort(key=lambda pair: order_key(pair[0]), reverse=query.descending)
-            page = page_of(query, rows, self.cursors)
-            return attrs.evolve(page, resources=[_clone(r) for r in page.resources])
+            return page_of(query, rows, self.cursors)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -31,7 +31,7 @@ from scimcore.models._base import Resource, model_attributes
 from scimcore.models._messages import ListResponse
 from scimcore.schema import Attribute, ReturnedKind
 
-__all__ = ["project"]
+__all__ = ["project", "project_document"]
 
 _Selection = dict[tuple[str, str], set[str] | None]
 
@@ -63,6 +63,91 @@ def _select(cls: type[Resource], paths: Iterable[str]) -> _Selection:
     return selection
 
 
+# Per-schema lookups, built once (schemas and their attributes are immutable).
+_BY_NAME: dict[int, tuple[tuple[Attribute, ...], dict[str, Attribute]]] = {}
+_RETURNED: dict[int, tuple[Attribute, dict[str, ReturnedKind]]] = {}
+_MODEL_ATTRIBUTES: dict[type, tuple[Attribute, ...]] = {}
+
+
+def _by_name(attributes: tuple[Attribute, ...]) -> dict[str, Attribute]:
+    cached = _BY_NAME.get(id(attributes))
+    if cached is None or cached[0] is not attributes:
+        cached = _BY_NAME[id(attributes)] = (attributes, {a.name: a for a in attributes})
+    return cached[1]
+
+
+def _returned_of(attribute: Attribute) -> dict[str, ReturnedKind]:
+    cached = _RETURNED.get(id(attribute))
+    if cached is None or cached[0] is not attribute:
+        returned = {s.name: s.returned for s in attribute.sub_attributes}
+        cached = _RETURNED[id(attribute)] = (attribute, returned)
+    return cached[1]
+
+
+# The default response of an object: the keys kept (``returned`` default or always)
+# and, for complex attributes, the sub-attribute keys kept when some are not.
+_Plan = tuple[frozenset[str], dict[str, frozenset[str]]]
+_DEFAULT_PLANS: dict[type, tuple[_Plan, dict[str, _Plan]]] = {}
+_SHOWN = (ReturnedKind.DEFAULT, ReturnedKind.ALWAYS)
+
+
+def _plan_of(attributes: tuple[Attribute, ...]) -> _Plan:
+    keep = frozenset(a.name for a in attributes if a.returned in _SHOWN)
+    subs = {
+        a.name: frozenset(s.name for s in a.sub_attributes if s.returned in _SHOWN)
+        for a in attributes
+        if a.name in keep and any(s.returned not in _SHOWN for s in a.sub_attributes)
+    }
+    return keep, subs
+
+
+def _default_plan(cls: type[Resource]) -> tuple[_Plan, dict[str, _Plan]]:
+    plan = _DEFAULT_PLANS.get(cls)
+    if plan is None:
+        extensions = {
+            urn: _plan_of(ext.__scim_schema__.attributes)
+            for urn, ext in cls.__scim_extensions__.items()
+        }
+        plan = _DEFAULT_PLANS[cls] = (_plan_of(model_attributes(cls)), extensions)
+    return plan
+
+
+def _strip(value: Any, kept: frozenset[str]) -> Any:
+    """A complex value (or a list of them) with only the ``kept`` sub-attributes."""
+    if isinstance(value, list):
+        return [
+            {k: v for k, v in item.items() if k in kept} if isinstance(item, dict) else item
+            for item in value
+        ]
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k in kept}
+    return value
+
+
+def _apply_plan(
+    doc: dict[str, Any], plan: _Plan, extensions: dict[str, _Plan] | None = None
+) -> dict[str, Any]:
+    keep, subs = plan
+    out = {}
+    for key, value in doc.items():
+        if key in keep:
+            kept = subs.get(key)
+            out[key] = value if kept is None else _strip(value, kept)
+        elif extensions is not None:
+            extension = extensions.get(key)
+            if extension is not None and isinstance(value, dict):
+                projected = _apply_plan(value, extension)
+                if projected:
+                    out[key] = projected
+    return out
+
+
+def _project_default(cls: type[Resource], doc: dict[str, Any]) -> dict[str, Any]:
+    """The default response form of a full document: what ``returned`` allows."""
+    plan, extensions = _default_plan(cls)
+    return _apply_plan(doc, plan, extensions)
+
+
 def _subs(
     value: Any, attribute: Attribute, subs: set[str] | None, *, include: bool, full: bool
 ) -> Any:
@@ -74,7 +159,7 @@ def _subs(
     """
     if not attribute.sub_attributes:
         return value
-    returned = {s.name: s.returned for s in attribute.sub_attributes}
+    returned = _returned_of(attribute)
 
     def keep(name: str) -> bool:
         kind = returned.get(name, ReturnedKind.DEFAULT)
@@ -106,7 +191,7 @@ def _project_object(
     include: bool,
     full: bool,
 ) -> dict[str, Any]:
-    by_name = {a.name: a for a in attributes}
+    by_name = _by_name(attributes)
     whole = (container, "") in selection
     out: dict[str, Any] = {}
     for name, value in doc.items():
@@ -168,12 +253,49 @@ def project(
     if not issubclass(cls, Resource):
         result: dict[str, Any] = encoder(cls, full)(resource)
         return result
-    doc = encoder(cls, True)(resource)
+    return project_document(
+        cls, encoder(cls, True)(resource), attributes, excluded_attributes, full=full
+    )
+
+
+def project_document(
+    cls: type[Resource],
+    doc: dict[str, Any],
+    attributes: Iterable[str] | None,
+    excluded_attributes: Iterable[str] | None,
+    *,
+    full: bool = False,
+) -> dict[str, Any]:
+    """:func:`project` for a resource already in its full JSON form.
+
+    ``doc`` is ``encode(resource, full=True)`` of a ``cls`` instance, as a
+    store keeps it; the result is what ``encode(resource, attributes=…,
+    excluded_attributes=…)`` gives, without building the model.
+
+    >>> from scimcore.models import User
+    >>> doc = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "1",
+    ...        "userName": "bjensen", "password": "t1meMa$heen", "title": "Tour Guide"}
+    >>> project_document(User, doc, None, None)
+    {'schemas': ['urn:ietf:params:scim:schemas:core:2.0:User'], 'id': '1',
+     'userName': 'bjensen', 'title': 'Tour Guide'}
+    >>> project_document(User, doc, None, ["title"])
+    {'schemas': ['urn:ietf:params:scim:schemas:core:2.0:User'], 'id': '1',
+     'userName': 'bjensen'}
+    """
+    if isinstance(attributes, str):
+        attributes = [a for a in attributes.split(",") if a.strip()]
+    if isinstance(excluded_attributes, str):
+        excluded_attributes = [a for a in excluded_attributes.split(",") if a.strip()]
+    if attributes is None and not excluded_attributes and not full:
+        return _project_default(cls, doc)
     include = attributes is not None
     paths = list(attributes if attributes is not None else excluded_attributes or ())
-    selection = _select(cls, paths)
+    selection = _select(cls, paths) if paths else {}
     base = cls.__scim_schema__.id
-    out = _project_object(doc, base, model_attributes(cls), selection, include, full)
+    attributes_ = _MODEL_ATTRIBUTES.get(cls)
+    if attributes_ is None:
+        attributes_ = _MODEL_ATTRIBUTES[cls] = model_attributes(cls)
+    out = _project_object(doc, base, attributes_, selection, include, full)
     for urn, ext_cls in cls.__scim_extensions__.items():
         ext_doc = doc.get(urn)
         if not isinstance(ext_doc, dict):
