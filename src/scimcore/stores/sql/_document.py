@@ -20,13 +20,41 @@ values Python prepared with the evaluator's own rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime
+import unicodedata
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from scimcore.schema import Attribute, AttributeRef, ResourceType, SchemaRegistry
+from scimcore.filter._evaluate import _datetime as read_datetime
+from scimcore.schema import (
+    TEXT_TYPES,
+    Attribute,
+    AttributeRef,
+    AttributeType,
+    ResourceType,
+    Schema,
+    SchemaRegistry,
+)
 from scimcore.storage._values import comparable
 
 __all__ = ["search_document", "search_values"]
+
+# Theory of operation of the code below: a *plan* per (registry, resource type) maps
+# every key a document may use to what it becomes, so that building a search document
+# is one dict lookup and one converter call per value. A plan is a dict from key to
+# ``(folded name, converter, is_extension)``; it holds every attribute's own spelling
+# and case-folded name, and any other spelling is looked up by its case fold. A
+# converter gives the search document form of a value, or ``None`` to leave it out.
+# Each is equivalent to the generic rules (:func:`_simple`, :func:`comparable`), which
+# stay the fallback for anything but the JSON types of the attribute's own kind.
+
+_Convert = Callable[[Any], Any]
+_Entry = tuple[str, _Convert, bool]
+_Plan = dict[str, _Entry]
+
+_UTC = datetime.UTC
+_normalize = unicodedata.normalize
 
 
 def _simple(value: Any, attribute: Attribute) -> Any:
@@ -35,70 +63,191 @@ def _simple(value: Any, attribute: Attribute) -> Any:
     return comparable(value, attribute)
 
 
-def _complex(value: Any, attribute: Attribute) -> dict[str, Any] | None:
-    if not isinstance(value, Mapping):
-        return None
-    out: dict[str, Any] = {}
-    for key, sub_value in value.items():
-        sub = attribute.sub_attribute(key)
-        if sub is None or sub_value is None:
-            continue
-        converted = _value(sub_value, sub)
-        if converted is not None:
-            out[sub.name.casefold()] = converted
-    return out
+def _utc_text(text: str) -> str:
+    # comparable()'s dateTime rule (utc_text, text kept when it is not a dateTime),
+    # formatted without strftime: the same fixed-width text, for years 1 to 9999.
+    parsed = read_datetime(text)
+    if parsed is None:
+        return text
+    v = parsed.astimezone(_UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (fastest here)
+        v.year,
+        v.month,
+        v.day,
+        v.hour,
+        v.minute,
+        v.second,
+        v.microsecond,
+    )
 
 
-def _one(value: Any, attribute: Attribute) -> Any:
-    return _complex(value, attribute) if attribute.is_complex else _simple(value, attribute)
+def _one_converter(attribute: Attribute) -> _Convert:
+    """One value of ``attribute`` in its search document form (``None``: left out)."""
+    if attribute.is_complex:
+        return _complex_converter(_plan(attribute.sub_attributes))
+    if attribute.type is AttributeType.DATETIME:
+        last = ("", _utc_text(""))  # the last text converted, and its form: created = modified
+
+        def datetime_value(value: Any) -> Any:
+            nonlocal last
+            if type(value) is str:
+                text, converted = last
+                if value == text:
+                    return converted
+                converted = _utc_text(value)
+                last = (value, converted)
+                return converted
+            return _simple(value, attribute)
+
+        return datetime_value
+    if attribute.type in TEXT_TYPES and not attribute.case_exact:
+
+        def folded_value(value: Any) -> Any:
+            if type(value) is str:  # fold(), inlined
+                return value.lower() if value.isascii() else _normalize("NFC", value).casefold()
+            return _simple(value, attribute)
+
+        return folded_value
+
+    def same_value(value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is bool or kind is int or kind is float:
+            return value
+        return _simple(value, attribute)
+
+    return same_value
 
 
-def _value(value: Any, attribute: Attribute) -> Any:
-    if attribute.multi_valued:
-        items = value if isinstance(value, list) else [value]
-        converted = [_one(item, attribute) for item in items if item is not None]
-        return [item for item in converted if item is not None]
-    return _one(value, attribute)
+def _value_converter(attribute: Attribute) -> _Convert:
+    """A value of ``attribute``: a multi-valued one given alone is a one-element list."""
+    one = _one_converter(attribute)
+    if not attribute.multi_valued:
+        return one
 
-
-def _attributes(
-    data: Mapping[str, Any], lookup: Iterable[Any], out: dict[str, Any]
-) -> dict[str, Any]:
-    finders = tuple(lookup)
-    for key, value in data.items():
-        if value is None:
-            continue
-        for find in finders:
-            attribute = find(key)
-            if attribute is not None:
-                converted = _value(value, attribute)
+    def multi_value(value: Any) -> Any:
+        out = []
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None:
+                converted = one(item)
                 if converted is not None:
-                    out[attribute.name.casefold()] = converted
-                break
-    return out
+                    out.append(converted)
+        return out
+
+    return multi_value
+
+
+def _complex_converter(plan: _Plan) -> _Convert:
+    get = plan.get
+
+    def complex_value(value: Any) -> Any:
+        if type(value) is not dict and not isinstance(value, Mapping):
+            return None
+        out: dict[str, Any] = {}
+        for key, sub_value in value.items():
+            entry = get(key) or get(key.casefold())
+            if entry is None or sub_value is None:
+                continue
+            converted = entry[1](sub_value)
+            if converted is not None:
+                out[entry[0]] = converted
+        return out
+
+    return complex_value
+
+
+def _with_spellings(folded: _Plan, spellings: list[str]) -> _Plan:
+    """``folded`` plus each spelling whose case fold it holds, to skip the folding."""
+    plan = dict(folded)
+    for spelling in spellings:
+        entry = folded.get(spelling.casefold())
+        if entry is not None:
+            plan[spelling] = entry
+    return plan
+
+
+def _plan(attributes: tuple[Attribute, ...]) -> _Plan:
+    # Keyed like Schema.attribute / Attribute.sub_attribute: the last of a case fold wins.
+    folded = {
+        a.name.casefold(): (a.name.casefold(), _value_converter(a), False) for a in attributes
+    }
+    return _with_spellings(folded, [a.name for a in attributes])
+
+
+_Cached = tuple[ResourceType, Schema, tuple[Attribute, ...], tuple[Schema | None, ...], _Plan]
+_PLANS: weakref.WeakKeyDictionary[SchemaRegistry, dict[int, _Cached]] = weakref.WeakKeyDictionary()
+
+
+def _build(resource_type: ResourceType, registry: SchemaRegistry, base: Schema) -> _Cached:
+    common = registry.common_attributes
+    extensions = tuple(registry.schema(urn) for urn in resource_type.extension_urns)
+    # search_document's precedence: an extension URN, then the base schema, then common.
+    folded: _Plan = {}
+    for attributes in (common, base.attributes):
+        for a in attributes:
+            folded[a.name.casefold()] = (a.name.casefold(), _value_converter(a), False)
+    spellings = [a.name for a in (*common, *base.attributes)]
+    for urn, schema in zip(resource_type.extension_urns, extensions, strict=True):
+        # An unknown extension's key is left out, like a non-object value of a known one.
+        convert = _complex_converter(_plan(schema.attributes)) if schema is not None else _nothing
+        folded[urn.casefold()] = (urn.casefold(), convert, True)
+        spellings.append(urn)
+    return (resource_type, base, common, extensions, _with_spellings(folded, spellings))
+
+
+def _nothing(value: Any) -> None:
+    return None
+
+
+def _document_plan(resource_type: ResourceType, registry: SchemaRegistry) -> _Plan:
+    """The plan for this resource type, cached while the registry's schemas stay the same."""
+    base = registry.schema(resource_type.schema)
+    if base is None:
+        raise ValueError(f"unknown schema {resource_type.schema!r}")
+    plans = _PLANS.get(registry)
+    if plans is None:
+        plans = _PLANS.setdefault(registry, {})
+    cached = plans.get(id(resource_type))
+    if (
+        cached is not None
+        and cached[0] is resource_type
+        and cached[1] is base
+        and cached[2] is registry.common_attributes
+        and all(
+            registry.schema(urn) is schema
+            for urn, schema in zip(resource_type.extension_urns, cached[3], strict=True)
+        )
+    ):
+        return cached[4]
+    if len(plans) >= 64:  # resource types made per call: keep the cache bounded
+        plans.clear()
+    cached = _build(resource_type, registry, base)
+    plans[id(resource_type)] = cached
+    return cached[4]
 
 
 def search_document(
     doc: Mapping[str, Any], resource_type: ResourceType, registry: SchemaRegistry
 ) -> dict[str, Any]:
     """The search document of one resource's wire JSON (see the module docstring)."""
-    base = registry.schema(resource_type.schema)
-    if base is None:
-        raise ValueError(f"unknown schema {resource_type.schema!r}")
-    common = registry.common_attributes
-    common_by_name = {a.name.casefold(): a for a in common}
-    extensions = {urn.casefold(): urn for urn in resource_type.extension_urns}
+    get = _document_plan(resource_type, registry).get
+    extensions: dict[str, Any] = {}
     out: dict[str, Any] = {}
-    top: dict[str, Any] = {}
     for key, value in doc.items():
-        urn = extensions.get(key.casefold())
-        if urn is not None:
-            schema = registry.schema(urn)
-            if schema is not None and isinstance(value, Mapping):
-                out[urn.casefold()] = _attributes(value, (schema.attribute,), {})
-        else:
-            top[key] = value
-    return _attributes(top, (base.attribute, lambda k: common_by_name.get(k.casefold())), out)
+        entry = get(key) or get(key.casefold())
+        if entry is None:
+            continue
+        if entry[2]:
+            converted = entry[1](value)
+            if converted is not None:
+                extensions[entry[0]] = converted
+        elif value is not None:
+            converted = entry[1](value)
+            if converted is not None:
+                out[entry[0]] = converted
+    if extensions:  # extensions come first, as they always have
+        extensions.update(out)
+        return extensions
+    return out
 
 
 def search_values(document: Mapping[str, Any], keys: tuple[str, ...]) -> list[Any]:
