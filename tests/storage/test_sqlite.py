@@ -197,3 +197,40 @@ def test_search_over_users_and_groups_sorts_them_together(path: Path) -> None:
     found = store.search(Query(models=(User, Group), filter=parse_filter("userName pr")))
     assert [type(r) for r in found.resources] == [User]
     store.close()
+
+
+def test_writes_are_checkpointed_in_the_background(path: Path) -> None:
+    """Commits only append to the log; a background thread copies it into the database.
+
+    Observed from outside: the database file grows only when a checkpoint copies
+    pages into it, and SQLite's own checkpoint (the safety net) waits for 16,384
+    pages of log, far more than these writes make.
+    """
+    store = SQLiteStore(path)
+    try:
+        assert store._db().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16384
+        before = path.stat().st_size
+        store.create_many([User(user_name=f"u{i}", title="x" * 500) for i in range(200)])
+        checkpointer = store._checkpointer
+        assert checkpointer is not None
+        thread = checkpointer._thread
+        assert thread is not None and thread.name == "scimcore-sqlite-checkpoint"
+        waited = threading.Event()
+        for _ in range(100):
+            if path.stat().st_size > before + 100_000:
+                break
+            waited.wait(0.05)
+        assert path.stat().st_size > before + 100_000  # the pages reached the database
+    finally:
+        store.close()
+    assert not thread.is_alive()  # close() ends the thread
+    reopened = SQLiteStore(path)
+    assert reopened.search(Query(models=User, count=0)).total == 200
+    reopened.close()
+
+
+def test_a_memory_store_has_no_checkpointer() -> None:
+    store = SQLiteStore(":memory:")
+    store.create(User(user_name="a"))
+    assert store._checkpointer is None
+    store.close()
