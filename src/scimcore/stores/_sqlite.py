@@ -763,9 +763,10 @@ class SQLiteStore:
         if query.cursor:
             position = self.cursors.decode(fingerprint, query.cursor)
         count_sql = f"SELECT count(*) FROM scim_search AS r WHERE {where}"
-        with self._read() as db:
-            if query.cursor is None:
-                # One pass: the page, and the total as a window over every match.
+        if query.cursor is None:
+            # One statement (its own read transaction): the page with each row's
+            # document, and the total as a window over every match.
+            with self._read_one() as db:
                 rows = self._fetch(
                     db,
                     where,
@@ -784,7 +785,8 @@ class SQLiteStore:
                 else:
                     total = db.execute(count_sql, params).fetchone()[0]
                 resources = load(db, rows)
-                return Page(resources=resources, total=total, start_index=query.start_index)
+            return Page(resources=resources, total=total, start_index=query.start_index)
+        with self._read() as db:
             total = db.execute(count_sql, params).fetchone()[0]
             if query.count == 0:
                 return Page(resources=[], total=total)
@@ -824,6 +826,8 @@ class SQLiteStore:
         )
 
     def _docs(self, db: sqlite3.Connection, rows: list[Any]) -> dict[int, str]:
+        if rows and len(rows[0]) == 5:  # fetched with_total: the document is in the row
+            return {row[0]: row[4] for row in rows}
         docs: dict[int, str] = {}
         rids = [row[0] for row in rows]
         for start in range(0, len(rids), 500):
@@ -860,7 +864,8 @@ class SQLiteStore:
         """Matching rows in order (reversed when ``descending``), after a position.
 
         Rows are ``(rid, resource_type, sort value)``, plus the number of every
-        match when ``with_total`` (a window, so one pass gives page and total).
+        match and the stored document when ``with_total`` (a window, so one
+        statement gives page, documents and total).
         """
         params = dict(params)
         direction = "DESC" if descending else "ASC"
@@ -871,17 +876,24 @@ class SQLiteStore:
         condition = ""
         if position is not None:
             condition = "WHERE " + _keyset(descending, params, position.key)
-        if key is None:
-            order = f"s.rid {direction}"
-        else:
-            order = f"(s.k IS NULL) {direction}, s.k {direction}, s.rid {direction}"
         params["limit"] = -1 if limit is None else limit
         params["offset"] = offset
+        if key is None:
+            order = "{t}.rid " + direction
+        else:
+            order = f"({{t}}.k IS NULL) {direction}, {{t}}.k {direction}, {{t}}.rid {direction}"
+        total = ", count(*) OVER () AS total" if with_total else ""
         sql = (
-            f"SELECT s.rid, s.resource_type, s.k{', count(*) OVER ()' if with_total else ''} "
-            f"FROM ({inner}) AS s {condition} "
-            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+            f"SELECT s.rid, s.resource_type, s.k{total} FROM ({inner}) AS s {condition} "
+            f"ORDER BY {order.format(t='s')} LIMIT :limit OFFSET :offset"
         )
+        if with_total:
+            # The page's documents in the same statement (so that no transaction is
+            # needed around two), joined after the LIMIT: only the page's rows are read.
+            sql = (
+                f"SELECT p.rid, p.resource_type, p.k, p.total, d.doc FROM ({sql}) AS p "
+                f"JOIN scim_resources AS d ON d.rid = p.rid ORDER BY {order.format(t='p')}"
+            )
         return db.execute(sql, params).fetchall()
 
     def _exists(

@@ -17,7 +17,8 @@ gives the path:
   operator (``ne`` and ``pr`` too; ``not`` still negates), or is an ``invalidFilter``
   under ``Policy(unknown_filter_attribute="error")``.
 
-Every leaf predicate is two-valued (``x IS NOT NULL AND …``), so ``NOT`` is
+Every leaf predicate is two-valued (``x IS NOT NULL AND …``; an ``eq`` is the
+dialect's ``equals``, ``x IS :p`` in SQLite, one test a row), so ``NOT`` is
 boolean negation and never meets SQL's unknown. Values and JSON paths are
 always named parameters (``:p0``); the SQL text depends only on the filter's
 shape and the schema, never on a value. ``co``/``sw``/``ew`` use the dialect's
@@ -451,6 +452,8 @@ class FilterCompiler:
 
     def _test(self, op: str, value: str, needle: str, length: str) -> str:
         d = self.dialect
+        if op == "eq":
+            return d.equals(value, needle)
         if op == "co":
             test = d.contains(value, needle)
         elif op == "sw":
@@ -562,7 +565,7 @@ def compile_where(
     ...                       USER_RESOURCE_TYPE, core_schemas())
     >>> print(where.sql)  # doctest: +NORMALIZE_WHITESPACE
     (NOT EXISTS (SELECT 1 FROM (SELECT value, type, key AS ord FROM json_each(r.sdoc, :p0)) AS e1
-     WHERE (json_extract(e1.value, :p1) IS NOT NULL AND json_extract(e1.value, :p1) = :p2)))
+     WHERE (json_extract(e1.value, :p1) IS :p2)))
     """
     compiler = FilterCompiler(resource_type, registry, dialect=dialect, policy=policy)
     return compiler.compile(node)

@@ -58,6 +58,10 @@ class Dialect(Protocol):
         """The element itself, as ``extract`` would give it."""
         ...
 
+    def equals(self, value: str, needle: str) -> str:
+        """True when ``value`` equals ``needle`` (never null), false when ``value`` is null."""
+        ...
+
     def contains(self, text: str, needle: str) -> str:
         """True when ``needle`` occurs in ``text`` (both non-null text, binary comparison)."""
         ...
@@ -111,6 +115,10 @@ class SQLiteDialect:
     def element(self, alias: str, kind: Kind) -> str:
         """The ``value`` column of ``json_each``."""
         return f"{alias}.value"
+
+    def equals(self, value: str, needle: str) -> str:
+        """``IS``: ``=`` that is false, not null, against a null; one test a row, not two."""
+        return f"({value} IS {needle})"
 
     def contains(self, text: str, needle: str) -> str:
         """``instr`` compares code points exactly, with no wildcard to escape."""

@@ -114,6 +114,10 @@ class PostgresDialect:
             return f"({alias}.value)::boolean"
         return f"({alias}.value)::jsonb"
 
+    def equals(self, value: str, needle: str) -> str:
+        """``=`` guarded by ``IS NOT NULL`` (``IS NOT DISTINCT FROM`` would not use an index)."""
+        return f"({value} IS NOT NULL AND {value} = {needle})"
+
     def contains(self, text: str, needle: str) -> str:
         """``strpos`` compares code points exactly (``""`` is found at 1)."""
         return f"(strpos({text}, {needle}) > 0)"
