@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scimcore.service import Request, ScimService
-from scimcore.storage import Page, Query, SupportsDocuments
+from scimcore.storage import Page, Query, SupportsDocuments, SupportsMemberships
 from scimcore.stores import MemoryStore, SQLiteStore
 
 BASE = "https://example.com/scim/v2"
@@ -58,6 +58,16 @@ class ModelsOnly:
 
     def close(self) -> None:
         self._store.close()
+
+
+class DocumentsOnly(ModelsOnly):
+    """A store with the JSON read path but no ``memberships``: groups are searched."""
+
+    def get_document(self, model: type[Any], resource_id: str) -> Any:
+        return self._store.get_document(model, resource_id)
+
+    def search_documents(self, query: Query) -> Page[Any]:
+        return self._store.search_documents(query)
 
 
 def _users_and_groups(service: ScimService) -> dict[str, str]:
@@ -96,14 +106,19 @@ def _users_and_groups(service: ScimService) -> dict[str, str]:
     return ids
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "sqlite-no-memberships"])
 def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Any, dict]]:
     def store() -> Any:
-        if request.param == "sqlite":
+        if request.param.startswith("sqlite"):
             return SQLiteStore(tmp_path / f"{len(list(tmp_path.iterdir()))}.sqlite3")
         return MemoryStore()
 
-    fast = ScimService(store())
+    if request.param == "sqlite-no-memberships":
+        fast = ScimService(DocumentsOnly(store()))
+        assert not isinstance(fast.store, SupportsMemberships)
+    else:
+        fast = ScimService(store())
+        assert isinstance(fast.store, SupportsMemberships)
     slow = ScimService(ModelsOnly(store()))
     assert isinstance(fast.store, SupportsDocuments)
     assert not isinstance(slow.store, SupportsDocuments)

@@ -39,6 +39,7 @@ def test_exports_are_pinned() -> None:
         "SortKey",
         "SortOrder",
         "SupportsDocuments",
+        "SupportsMemberships",
         "SupportsUpdate",
         "comparable",
         "fold",

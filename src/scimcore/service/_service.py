@@ -238,6 +238,7 @@ class ScimService:
         self._documents = callable(getattr(store, "get_document", None)) and callable(
             getattr(store, "search_documents", None)
         )
+        self._memberships = callable(getattr(store, "memberships", None))
         self._discovery: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ drivers
@@ -863,9 +864,29 @@ class ScimService:
         ):
             return
         users = {d["id"]: d for d in docs if isinstance(d.get("id"), str)}
-        found: dict[str, list[dict[str, Any]]] = {user_id: [] for user_id in users}
         base = self._base(ctx.request)
         ids = list(users)
+        found: dict[str, list[dict[str, Any]]] = {user_id: [] for user_id in users}
+        if self._memberships:
+            listed = yield from _call("memberships", self.group_model, ids)
+            for user_id, groups in listed.items():
+                found[user_id] = [self._membership_document(g, d, base) for g, d in groups]
+        else:
+            yield from self._search_memberships(ids, found, base)
+        for user_id, doc in users.items():
+            doc.pop("groups", None)
+            if found[user_id]:
+                # In schema order: groups comes before the extensions and meta.
+                tail = {k: doc.pop(k) for k in list(doc) if k == "meta" or k.startswith("urn:")}
+                doc["groups"] = found[user_id]
+                doc.update(tail)
+
+    def _search_memberships(
+        self, ids: list[str], found: dict[str, list[dict[str, Any]]], base: str
+    ) -> Gen[None]:
+        """The groups of each user by searching ``members.value`` (a store without
+        ``memberships``)."""
+        assert self.group_model is not None
         for start in range(0, len(ids), 50):
             chunk = ids[start : start + 50]
             terms: list[Filter] = [
@@ -886,23 +907,17 @@ class ScimService:
                 for user_id in listed:
                     memberships = found[user_id]
                     if all(m["value"] != group["id"] for m in memberships):
-                        memberships.append(self._membership_document(group, base))
-        for user_id, doc in users.items():
-            doc.pop("groups", None)
-            if found[user_id]:
-                # In schema order: groups comes before the extensions and meta.
-                tail = {k: doc.pop(k) for k in list(doc) if k == "meta" or k.startswith("urn:")}
-                doc["groups"] = found[user_id]
-                doc.update(tail)
+                        memberships.append(
+                            self._membership_document(group["id"], group.get("displayName"), base)
+                        )
 
-    def _membership_document(self, group: dict[str, Any], base: str) -> dict[str, Any]:
+    def _membership_document(self, group_id: str, display: str | None, base: str) -> dict[str, Any]:
         assert self.group_model is not None
         endpoint = self.group_model.__scim_resource_type__.endpoint
         membership: dict[str, Any] = {
-            "value": group["id"],
-            "$ref": f"{base}{endpoint}/{quote(group['id'], safe='')}",
+            "value": group_id,
+            "$ref": f"{base}{endpoint}/{quote(group_id, safe='')}",
         }
-        display = group.get("displayName")
         if display is not None:
             membership["display"] = display
         membership["type"] = "direct"

@@ -28,6 +28,7 @@ from scimcore.storage._protocol import (
     AsyncStoreAdapter,
     ResourceStore,
     SupportsDocuments,
+    SupportsMemberships,
     SupportsUpdate,
     update,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "SortKey",
     "SortOrder",
     "SupportsDocuments",
+    "SupportsMemberships",
     "SupportsUpdate",
     "comparable",
     "fold",

@@ -26,7 +26,7 @@ Rules every store follows (:class:`scimcore.testing.StoreContract` checks them):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from scimcore.storage._query import Page, Query
@@ -37,6 +37,7 @@ __all__ = [
     "AsyncStoreAdapter",
     "ResourceStore",
     "SupportsDocuments",
+    "SupportsMemberships",
     "SupportsUpdate",
     "update",
 ]
@@ -115,6 +116,23 @@ class SupportsDocuments(Protocol):
 
     def search_documents(self, query: Query) -> Page[dict[str, Any]]:
         """``store.search(query)``, each resource as ``encode(resource, full=True)``."""
+        ...
+
+
+@runtime_checkable
+class SupportsMemberships(Protocol):
+    """A store that knows which groups list a member (the optional fast ``User.groups``).
+
+    ``User.groups`` is computed on every read of a user from the groups'
+    ``members``; a store that indexes ``members.value`` answers it without
+    reading any member list. Without this, the service searches for
+    ``members.value eq "<id>"``.
+    """
+
+    def memberships(
+        self, group_model: type[Any], member_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, str | None]]]:
+        """Member id → ``[(group id, group displayName)]``, in the groups' creation order."""
         ...
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "order_key",
     "page_of",
     "python_sort_value",
+    "search_memberships",
     "stamp",
     "unique_rules",
     "utcnow",
@@ -261,6 +262,28 @@ def page_of(
         next_cursor=next_cursor,
         previous_cursor=previous_cursor,
     )
+
+
+def search_memberships(
+    store: Any, group_model: type[Any], member_ids: Sequence[str]
+) -> dict[str, list[tuple[str, str | None]]]:
+    """``memberships`` by searching: the groups whose ``members.value`` is one of the ids."""
+    from scimcore.filter import AttrPath, Compare, Filter, Or
+
+    found: dict[str, list[tuple[str, str | None]]] = {m: [] for m in member_ids}
+    ids = list(found)
+    for start in range(0, len(ids), 50):
+        chunk = ids[start : start + 50]
+        terms: list[Filter] = [
+            Compare(AttrPath(None, "members", "value"), "eq", member_id) for member_id in chunk
+        ]
+        query = Query(models=group_model, filter=terms[0] if len(terms) == 1 else Or(tuple(terms)))
+        for group in store.search(query).resources:
+            for member in group.members:
+                listed = found.get(member.value)
+                if listed is not None and all(g != group.id for g, _ in listed):
+                    listed.append((group.id, group.display_name))
+    return found
 
 
 def check_models(models: Iterable[type[Any]]) -> dict[str, type[Any]]:

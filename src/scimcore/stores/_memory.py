@@ -262,6 +262,22 @@ class MemoryStore:
             self._release(name, resource_id)
             del self._rows[name][resource_id]
 
+    def memberships(
+        self, group_model: type[Any], member_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, str | None]]]:
+        """The groups listing each of ``member_ids``: id → ``[(group id, displayName)]``."""
+        name = self._name(group_model)
+        found: dict[str, list[tuple[str, str | None]]] = {m: [] for m in member_ids}
+        with self._lock:
+            rows = sorted(self._rows[name].values(), key=lambda row: row.seq)
+        for row in rows:
+            group = row.resource
+            for member in group.members:
+                listed = found.get(member.value)
+                if listed is not None and all(g != group.id for g, _ in listed):
+                    listed.append((group.id, group.display_name))
+        return found
+
     def search_documents(self, query: Query) -> Page[dict[str, Any]]:
         """:meth:`search`, each resource as ``encode(resource, full=True)``."""
         from scimcore.codecs.v2 import encode

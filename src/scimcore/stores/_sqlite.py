@@ -60,7 +60,7 @@ from scimcore.errors import (
 from scimcore.filter import And, Compare, Filter, Not, Or, ValuePath
 from scimcore.storage._cursor import CursorCodec, Position, SortKey
 from scimcore.storage._query import Page, Query, registry_of, resolve_sorts, resource_type_of
-from scimcore.storage._values import fold, versions_match
+from scimcore.storage._values import comparable, fold, versions_match
 from scimcore.stores._common import (
     DEFAULT_LOOKUPS,
     Clock,
@@ -69,6 +69,7 @@ from scimcore.stores._common import (
     lookup_refs,
     new_id,
     scalar_paths,
+    search_memberships,
     shown,
     stamp,
     unique_rules,
@@ -265,6 +266,7 @@ class SQLiteStore:
             name: {key: f"r.s{i}" for i, key in enumerate(slots)}
             for name, slots in self._slots.items()
         }
+        self._slot_plans = {name: _slot_plan(slots) for name, slots in self._slots.items()}
         self._width = max((len(slots) for slots in self._slots.values()), default=0)
         self._insert_search: dict[str, str] = {
             name: "INSERT OR REPLACE INTO scim_search (rid, resource_type"
@@ -464,7 +466,7 @@ class SQLiteStore:
         resource: Any = None,
     ) -> None:
         """Write a resource's search row, unique values and lookups."""
-        values = [_scalar(document, keys) for keys in self._slots[name].values()]
+        values = _row(document, self._slot_plans[name])
         db.execute(self._insert_search[name], (rid, name, *values))
         for rule in self._rules[name]:
             for value in search_values(document, rule.keys):
@@ -746,6 +748,53 @@ class SQLiteStore:
         """Filter, sort and page in SQL (see :class:`~scimcore.storage.Query`)."""
         return self._search(query, self._load)
 
+    def memberships(
+        self, group_model: type[Any], member_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, str | None]]]:
+        """The groups that list each of ``member_ids`` in ``members``: member id →
+        ``[(group id, displayName)]`` in creation order (computed ``User.groups``).
+
+        With ``members.value`` among the lookups (the default) this is one index
+        seek per id, reading no member list; otherwise it searches.
+
+        >>> from scimcore.models import Group, GroupMember, User
+        >>> store = SQLiteStore(":memory:")
+        >>> user = store.create(User(user_name="bjensen"))
+        >>> group = store.create(Group(display_name="Staff", members=[GroupMember(value=user.id)]))
+        >>> store.memberships(Group, [user.id]) == {user.id: [(group.id, "Staff")]}
+        True
+        >>> store.close()
+        """
+        name = self._name(group_model)
+        found: dict[str, list[tuple[str, str | None]]] = {m: [] for m in member_ids}
+        ref = registry_of(group_model).resolve(
+            "members.value", resource_type=resource_type_of(group_model)
+        )
+        key = next(
+            (k for k, keys in self._lookups[name].items() if keys == ("members", "value")), None
+        )
+        if ref is None or key is None or not member_ids:
+            return search_memberships(self, group_model, member_ids)
+        wanted: dict[Any, list[str]] = {}
+        for member_id in member_ids:
+            wanted.setdefault(comparable(member_id, ref.target), []).append(member_id)
+        values = list(wanted)
+        with self._read_one() as db:
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                rows = db.execute(
+                    "SELECT l.value, r.id, json_extract(r.doc, '$.displayName') "
+                    "FROM scim_lookup AS l JOIN scim_resources AS r ON r.rid = l.rid "
+                    f"WHERE l.key = ? AND l.value IN ({', '.join('?' * len(chunk))}) "
+                    "ORDER BY r.rid",
+                    (key, *chunk),
+                ).fetchall()
+                for value, group_id, display in rows:
+                    for member_id in wanted.get(value, ()):
+                        if all(g != group_id for g, _ in found[member_id]):
+                            found[member_id].append((group_id, display))
+        return found
+
     def search_documents(self, query: Query) -> Page[dict[str, Any]]:
         """:meth:`search`, each resource as ``encode(resource, full=True)``.
 
@@ -963,6 +1012,28 @@ def _database_errors() -> Iterator[None]:
 def _key_of(row: tuple[int, str, Any]) -> SortKey:
     rid, _, k = row
     return (k is None, k, rid)
+
+
+_SlotPlan = tuple[int, dict[str, list[tuple[int, tuple[str, ...]]]]]
+
+
+def _slot_plan(slots: Mapping[str, tuple[str, ...]]) -> _SlotPlan:
+    """The search row's slots grouped by their first document key (see :func:`_row`)."""
+    by_first: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+    for index, keys in enumerate(slots.values()):
+        by_first.setdefault(keys[0], []).append((index, keys[1:]))
+    return len(slots), by_first
+
+
+def _row(document: Mapping[str, Any], plan: _SlotPlan) -> list[Any]:
+    """The column values of a search row: :func:`_scalar` of every slot, walking the
+    document's own keys (a handful) rather than every slot (dozens)."""
+    width, by_first = plan
+    values: list[Any] = [None] * width
+    for key, top in document.items():
+        for index, rest in by_first.get(key, ()):
+            values[index] = _scalar(top, rest)
+    return values
 
 
 def _scalar(document: Any, keys: tuple[str, ...]) -> Any:
