@@ -234,3 +234,65 @@ def test_a_memory_store_has_no_checkpointer() -> None:
     store.create(User(user_name="a"))
     assert store._checkpointer is None
     store.close()
+
+
+def _lookups(path: Path) -> set[tuple[str, str]]:
+    db = sqlite3.connect(path)
+    try:
+        return {(k, v) for k, v in db.execute("SELECT key, value FROM scim_lookup")}
+    finally:
+        db.close()
+
+
+def test_a_layout_1_file_is_migrated(path: Path) -> None:
+    """Layout 1 had indexes by rid on the lookup and unique tables; layout 2 drops them."""
+    store = SQLiteStore(path)
+    user = store.create(User(user_name="bjensen"))
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("CREATE INDEX scim_lookup_rid ON scim_lookup (rid)")
+    db.execute("CREATE INDEX scim_unique_rid ON scim_unique (rid)")
+    db.execute("UPDATE scim_meta SET value = 1 WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert store.get(User, user.id or "").user_name == "bjensen"
+    store.delete(User, user.id or "")
+    store.create(User(user_name="bjensen"))  # the unique value went with the deleted user
+    store.close()
+    db = sqlite3.connect(path)
+    indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    version = db.execute("SELECT value FROM scim_meta WHERE key = 'schema_version'").fetchone()
+    db.close()
+    assert not indexes & {"scim_lookup_rid", "scim_unique_rid"}
+    assert version == (SCHEMA_VERSION,) == (2,)
+
+
+def test_a_replace_rewrites_only_the_index_rows_that_changed(path: Path) -> None:
+    from scimcore.models import GroupMember
+
+    store = SQLiteStore(path)
+    users = store.create_many([User(user_name=f"u{i}") for i in range(3)])
+    group = store.create(
+        Group(display_name="Staff", members=[GroupMember(value=u.id) for u in users[:2]])
+    )
+    before = _lookups(path)
+    db = store._db()
+    changes = db.total_changes
+    group.members = [GroupMember(value=u.id) for u in users[1:]]  # u0 leaves, u2 joins
+    group.display_name = "STAFF"  # folds to the same lookup value
+    store.replace(group)
+    # the search row (INSERT OR REPLACE counts 1), the resource row, one lookup row
+    # out, one in, and the version counter: nothing else was written.
+    assert db.total_changes - changes == 5
+    after = _lookups(path)
+    assert before - after == {("group/members/value", users[0].id)}
+    assert after - before == {("group/members/value", users[2].id)}
+    assert store.memberships(Group, [u.id for u in users]) == {
+        users[0].id: [],
+        users[1].id: [(group.id, "STAFF")],
+        users[2].id: [(group.id, "STAFF")],
+    }
+    store.delete(Group, group.id or "")
+    assert {k for k, _ in _lookups(path)} == {"user/id", "user/username"}
+    store.close()

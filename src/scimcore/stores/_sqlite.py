@@ -86,7 +86,7 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 R = TypeVar("R")
 
 #: The version of the database layout this code writes; older files are migrated.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS scim_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -103,18 +103,20 @@ CREATE TABLE IF NOT EXISTS scim_search (rid INTEGER PRIMARY KEY, resource_type T
 CREATE TABLE IF NOT EXISTS scim_lookup (
     key TEXT NOT NULL, value NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, value, rid)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS scim_lookup_rid ON scim_lookup (rid);
 CREATE TABLE IF NOT EXISTS scim_unique (
     key TEXT NOT NULL, value NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, value)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS scim_unique_rid ON scim_unique (rid);
 """
 
 #: The search document of the row being filtered (``r`` is ``scim_search``).
 _DOCUMENT = "(SELECT sdoc FROM scim_resources WHERE rid = r.rid)"
 
 #: Migrations: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {
+    # 2: index rows are removed by their keys (from the stored search document), so the
+    # two indexes by rid, two more B-trees written by every write, are gone.
+    1: "DROP INDEX IF EXISTS scim_lookup_rid; DROP INDEX IF EXISTS scim_unique_rid",
+}
 
 
 #: SQLite's own automatic checkpoint threshold (pages of log): a safety net only.
@@ -457,6 +459,25 @@ class SQLiteStore:
         ).fetchone()
         return int(row[0])
 
+    def _index_rows(
+        self, name: str, document: Mapping[str, Any] | None
+    ) -> tuple[dict[tuple[str, Any], UniqueRule], set[tuple[str, Any]]]:
+        """A search document's unique values (with their rules) and lookup values."""
+        if document is None:
+            return {}, set()
+        unique = {
+            (rule.key, value): rule
+            for rule in self._rules[name]
+            for value in search_values(document, rule.keys)
+            if value is not None and value != ""
+        }
+        lookups = {
+            (key, value)
+            for key, keys in self._lookups[name].items()
+            for value in search_values(document, keys)
+        }
+        return unique, lookups
+
     def _index(
         self,
         db: sqlite3.Connection,
@@ -464,33 +485,51 @@ class SQLiteStore:
         rid: int,
         document: Mapping[str, Any],
         resource: Any = None,
+        old: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write a resource's search row, unique values and lookups."""
+        """Write a resource's search row, unique values and lookups.
+
+        ``old`` is the search document the resource had (on a replace): only the
+        unique and lookup rows that differ are deleted and inserted, so adding a
+        member to a large group writes one lookup row, not all of them again.
+        """
         values = _row(document, self._slot_plans[name])
         db.execute(self._insert_search[name], (rid, name, *values))
-        for rule in self._rules[name]:
-            for value in search_values(document, rule.keys):
-                if value is None or value == "":
-                    continue
-                try:
-                    db.execute(
-                        "INSERT INTO scim_unique (key, value, rid) VALUES (?, ?, ?)",
-                        (rule.key, value, rid),
-                    )
-                except sqlite3.IntegrityError:
-                    taken = value if resource is None else shown(resource, rule.ref)
-                    raise Uniqueness(f"{rule.name} {taken!r} is already taken.") from None
-        rows = {
-            (key, value, rid)
-            for key, keys in self._lookups[name].items()
-            for value in search_values(document, keys)
-        }
-        db.executemany("INSERT INTO scim_lookup (key, value, rid) VALUES (?, ?, ?)", rows)
+        unique, lookups = self._index_rows(name, document)
+        old_unique, old_lookups = self._index_rows(name, old)
+        gone = [(key, value, rid) for key, value in old_unique.keys() - unique.keys()]
+        if gone:
+            db.executemany("DELETE FROM scim_unique WHERE key = ? AND value = ? AND rid = ?", gone)
+        for (key, value), rule in unique.items():
+            if (key, value) in old_unique:
+                continue
+            try:
+                db.execute(
+                    "INSERT INTO scim_unique (key, value, rid) VALUES (?, ?, ?)", (key, value, rid)
+                )
+            except sqlite3.IntegrityError:
+                taken = value if resource is None else shown(resource, rule.ref)
+                raise Uniqueness(f"{rule.name} {taken!r} is already taken.") from None
+        gone = [(key, value, rid) for key, value in old_lookups - lookups]
+        if gone:
+            db.executemany("DELETE FROM scim_lookup WHERE key = ? AND value = ? AND rid = ?", gone)
+        added = [(key, value, rid) for key, value in lookups - old_lookups]
+        if added:
+            db.executemany("INSERT INTO scim_lookup (key, value, rid) VALUES (?, ?, ?)", added)
 
-    def _unindex(self, db: sqlite3.Connection, rid: int) -> None:
+    def _unindex(self, db: sqlite3.Connection, name: str, rid: int, old: Mapping[str, Any]) -> None:
+        """Delete a resource's search row, unique values and lookups (``old``: its search
+        document)."""
         db.execute("DELETE FROM scim_search WHERE rid = ?", (rid,))
-        db.execute("DELETE FROM scim_unique WHERE rid = ?", (rid,))
-        db.execute("DELETE FROM scim_lookup WHERE rid = ?", (rid,))
+        unique, lookups = self._index_rows(name, old)
+        db.executemany(
+            "DELETE FROM scim_unique WHERE key = ? AND value = ? AND rid = ?",
+            [(key, value, rid) for key, value in unique],
+        )
+        db.executemany(
+            "DELETE FROM scim_lookup WHERE key = ? AND value = ? AND rid = ?",
+            [(key, value, rid) for key, value in lookups],
+        )
 
     def _documents(self, resource: Any) -> tuple[str, str, dict[str, Any]]:
         from scimcore.codecs.v2 import encode
@@ -507,14 +546,15 @@ class SQLiteStore:
 
     def _stored(
         self, db: sqlite3.Connection, name: str, resource_id: str | None
-    ) -> tuple[int, Any]:
+    ) -> tuple[int, Any, dict[str, Any]]:
+        """The row id, the resource and its search document."""
         row = db.execute(
-            "SELECT rid, doc FROM scim_resources WHERE resource_type = ? AND id = ?",
+            "SELECT rid, doc, sdoc FROM scim_resources WHERE resource_type = ? AND id = ?",
             (name, resource_id or ""),
         ).fetchone()
         if row is None:
             raise NotFound(f"{self._by_name[name].__name__} {resource_id!r} not found.")
-        return row[0], self._decode(name, row[1])
+        return row[0], self._decode(name, row[1]), json.loads(row[2])
 
     def _decode(self, name: str, doc: str) -> Any:
         from scimcore.codecs.v2 import decode
@@ -591,33 +631,41 @@ class SQLiteStore:
         return self._decode(name, row[0])  # type: ignore[no-any-return]
 
     def _replace(
-        self, db: sqlite3.Connection, name: str, rid: int, current: Any, resource: Any
+        self,
+        db: sqlite3.Connection,
+        name: str,
+        rid: int,
+        current: tuple[str, Any],
+        old: dict[str, Any],
+        resource: Any,
     ) -> Any:
+        resource_id, created = current
         version = self._next_version(db)
         stored = stamp(
             resource,
-            resource_id=current.id,
+            resource_id=resource_id,
             version=f'W/"{version}"',
             now=self._clock(),
-            created=current.meta.created,
+            created=created,
         )
         doc, sdoc, document = self._documents(stored)
         db.execute(
             "UPDATE scim_resources SET version = ?, doc = ?, sdoc = ? WHERE rid = ?",
             (version, doc, sdoc, rid),
         )
-        self._unindex(db, rid)
-        self._index(db, name, rid, document, stored)
-        return self._decode(name, doc)
+        self._index(db, name, rid, document, stored, old)
+        return stored
 
     def replace(self, resource: R, *, expected_version: str | None = None) -> R:
         """Replace the stored resource with ``resource.id``."""
         name = self._name(type(resource))
         with self._write() as db:
-            rid, current = self._stored(db, name, getattr(resource, "id", None))
+            rid, current, old = self._stored(db, name, getattr(resource, "id", None))
             if not versions_match(expected_version, current.meta.version):
                 raise PreconditionFailed()
-            return self._replace(db, name, rid, current, resource)  # type: ignore[no-any-return]
+            return self._replace(  # type: ignore[no-any-return]
+                db, name, rid, (current.id, current.meta.created), old, resource
+            )
 
     def update(
         self,
@@ -630,18 +678,13 @@ class SQLiteStore:
         """Read, change and write one resource in one transaction (store-native PATCH)."""
         name = self._name(model)
         with self._write() as db:
-            rid, current = self._stored(db, name, resource_id)
+            rid, current, old = self._stored(db, name, resource_id)
             if not versions_match(expected_version, current.meta.version):
                 raise PreconditionFailed()
-            changed = change(
-                self._decode(
-                    name,
-                    db.execute("SELECT doc FROM scim_resources WHERE rid = ?", (rid,)).fetchone()[
-                        0
-                    ],
-                )
+            kept = (current.id, current.meta.created)  # before ``change`` sees ``current``
+            return self._replace(  # type: ignore[no-any-return]
+                db, name, rid, kept, old, change(current)
             )
-            return self._replace(db, name, rid, current, changed)  # type: ignore[no-any-return]
 
     def delete(
         self, model: type[Any], resource_id: str, *, expected_version: str | None = None
@@ -649,10 +692,10 @@ class SQLiteStore:
         """Delete the resource with this ``id``."""
         name = self._name(model)
         with self._write() as db:
-            rid, current = self._stored(db, name, resource_id)
+            rid, current, old = self._stored(db, name, resource_id)
             if not versions_match(expected_version, current.meta.version):
                 raise PreconditionFailed()
-            self._unindex(db, rid)
+            self._unindex(db, name, rid, old)
             db.execute("DELETE FROM scim_resources WHERE rid = ?", (rid,))
 
     # -- search ----------------------------------------------------------------------------
