@@ -30,6 +30,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import json
+import os
 import shutil
 import signal
 import socket
@@ -83,10 +84,15 @@ def _serve(kind: str, port: int, directory: str) -> None:
     elif kind.startswith("scimcore"):
         from scimcore.asgi import create_app
         from scimcore.service import ScimService
-        from scimcore.stores import SQLiteStore
+        from scimcore.stores import MemoryStore, SQLiteStore
 
+        store: Any = (
+            MemoryStore()
+            if kind == "scimcore-memory"
+            else SQLiteStore(Path(directory) / "bench.sqlite3")
+        )
         app = create_app(
-            ScimService(SQLiteStore(Path(directory) / "bench.sqlite3")),
+            ScimService(store),
             prefix="/scim/v2",
             # The default: a SQLiteStore runs on the event loop (short_calls).
             sync_to_thread=True if kind == "scimcore-thread" else None,
@@ -446,13 +452,20 @@ def cases() -> list[Case]:
     client = f"wrk -t1 -c{CONNECTIONS} ({WRK})" if WRK else "Python raw-socket client, 1 connection"
     print(f"client: {client}; times are per {'wrk run' if WRK else 'batch'} of N requests")
     floor = _floor()
-    default = _cases_for(_start("scimcore", "/scim/v2"), _start("scim2-server", "/v2"), "")
-    threaded = _cases_for(
-        _start("scimcore-thread", "/scim/v2"),
-        _start("scim2-server", "/v2"),
-        " (sync_to_thread=True)",
-    )
-    return [floor, *default, *threaded]
+    variants = {
+        # The default of `scimcore serve`: a SQLite file, its calls on the event loop.
+        "sqlite": ("scimcore", ""),
+        # Like for like with scim2-server's in-memory storage.
+        "memory": ("scimcore-memory", " (MemoryStore)"),
+        # The SQLite store with every request handed to a worker thread.
+        "thread": ("scimcore-thread", " (sync_to_thread=True)"),
+    }
+    wanted = os.environ.get("SCIMCORE_BENCH_VARIANTS", "sqlite,memory,thread").split(",")
+    out = [floor]
+    for name in wanted:
+        kind, label = variants[name.strip()]
+        out += _cases_for(_start(kind, "/scim/v2"), _start("scim2-server", "/v2"), label)
+    return out
 
 
 if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--serve":
