@@ -60,13 +60,44 @@ def _fmt(seconds: float) -> str:
     return f"{seconds / 1e-9:.0f} ns"
 
 
+def best_times(
+    ours: Callable[[], object], peer: Callable[[], object], number: int, repeat: int = 5
+) -> tuple[float, float]:
+    """Seconds per call of each, best of ``repeat`` runs, the two sides' runs interleaved.
+
+    On a shared machine whose speed drifts over seconds (a cloud VM's neighbours),
+    timing one side's runs and then the other's lets the drift into the ratio;
+    alternating them gives both sides the same moments.
+    """
+    best_ours = best_peer = float("inf")
+    for _ in range(repeat):
+        for func, side in ((ours, "ours"), (peer, "peer")):
+            start = time.perf_counter()
+            for _ in range(number):
+                func()
+            elapsed = (time.perf_counter() - start) / number
+            if side == "ours":
+                best_ours = min(best_ours, elapsed)
+            else:
+                best_peer = min(best_peer, elapsed)
+    return best_ours, best_peer
+
+
 def report(cases: list[Case]) -> list[tuple[str, float, float | None, float | None]]:
-    """Time every case, print a table, return (name, ours, peer, ratio) rows."""
+    """Time every case, print a table, return (name, ours, peer, ratio) rows.
+
+    A case with a fixed ``number`` and a peer alternates the two sides' runs
+    (:func:`best_times`); the others time each side in turn (:func:`best_time`).
+    """
     rows = []
     print(f"{'case':<58} {'scimcore':>10} {'peer':>10} {'ratio':>8}  target")
     for case in cases:
-        ours = best_time(case.ours, case.number)
-        peer = best_time(case.peer, case.number) if case.peer is not None else None
+        peer: float | None
+        if case.number is not None and case.peer is not None:
+            ours, peer = best_times(case.ours, case.peer, case.number)
+        else:
+            ours = best_time(case.ours, case.number)
+            peer = best_time(case.peer, case.number) if case.peer is not None else None
         ratio = peer / ours if peer is not None else None
         verdict = ""
         if case.target is not None and ratio is not None:

@@ -11,6 +11,7 @@ import attrs
 
 from scimcore.errors import NotFound, PreconditionFailed, Uniqueness
 from scimcore.policy import Policy
+from scimcore.schema import TEXT_TYPES
 from scimcore.storage._cursor import CursorCodec, SortKey
 from scimcore.storage._query import (
     Page,
@@ -19,7 +20,7 @@ from scimcore.storage._query import (
     resolve_sorts,
     resource_type_of,
 )
-from scimcore.storage._values import versions_match
+from scimcore.storage._values import comparable, versions_match
 from scimcore.stores._common import (
     Clock,
     UniqueRule,
@@ -305,7 +306,10 @@ class MemoryStore:
                 test = predicates[model]
                 ref = sorts.get(model)
                 keys = () if ref is None else document_keys(ref, resource_type_of(model))
-                for row in self._rows[self._name(model)].values():
+                candidates: Iterable[_Row] = self._rows[self._name(model)].values()
+                if query.filter is not None:
+                    candidates = _narrowed(candidates, query.filter, model)
+                for row in candidates:
                     if test is not None and not test(row.resource):
                         continue
                     value = None if ref is None else python_sort_value(row.document, ref, keys)
@@ -319,6 +323,59 @@ class MemoryStore:
     def __len__(self) -> int:
         with self._lock:
             return sum(len(rows) for rows in self._rows.values())
+
+
+def _narrowed(rows: Iterable[_Row], node: Any, model: type[Any]) -> Iterable[_Row]:
+    """The rows that can match ``node``, found with the search documents; the evaluator
+    still decides each of them.
+
+    A filter that holds only where a singular text attribute equals a string
+    (``title eq "x"``, alone or as a term of an ``and``) can only match rows whose
+    search document holds that string's comparable form there (the evaluator folds
+    exactly as :func:`~scimcore.storage.comparable` does), so the other rows are
+    passed over with one dict lookup each instead of a run of the evaluator.
+    """
+    term = _narrowing_term(node, model)
+    if term is None:
+        return rows
+    resource_type = resource_type_of(model)
+    ref = registry_of(model).resolve(str(term.path), resource_type=resource_type)
+    assert ref is not None
+    needle = comparable(term.value, ref.target)
+    keys = document_keys(ref, resource_type)
+    if len(keys) == 1:
+        (key,) = keys
+        return [row for row in rows if row.document.get(key) == needle]
+    head, *rest = keys
+
+    def at(document: Any) -> Any:
+        value = document.get(head)
+        for key in rest:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    return [row for row in rows if at(row.document) == needle]
+
+
+def _narrowing_term(node: Any, model: type[Any]) -> Any:
+    """An ``eq`` of a singular text attribute with a string that ``node`` needs to hold
+    (``node`` itself, or a term of an ``and``), or ``None``."""
+    from scimcore.filter import And, Compare
+
+    if isinstance(node, And):
+        terms = (_narrowing_term(operand, model) for operand in node.operands)
+        return next((term for term in terms if term is not None), None)
+    if not (isinstance(node, Compare) and node.op == "eq" and isinstance(node.value, str)):
+        return None
+    ref = registry_of(model).resolve(str(node.path), resource_type=resource_type_of(model))
+    if (
+        ref is None
+        or ref.target.type not in TEXT_TYPES
+        or ref.target.is_complex
+        or any(attribute.multi_valued for attribute in ref.chain)
+    ):
+        return None
+    return node
 
 
 def _clone(value: Any) -> Any:
