@@ -269,6 +269,8 @@ class SQLiteStore:
             for name, slots in self._slots.items()
         }
         self._slot_plans = {name: _slot_plan(slots) for name, slots in self._slots.items()}
+        # Per group type: the members.value lookup key and attribute (see memberships()).
+        self._member_lookups: dict[str, tuple[str | None, Any]] = {}
         self._width = max((len(slots) for slots in self._slots.values()), default=0)
         self._insert_search: dict[str, str] = {
             name: "INSERT OR REPLACE INTO scim_search (rid, resource_type"
@@ -366,6 +368,17 @@ class SQLiteStore:
             return
         with _database_errors():
             yield self._db()
+
+    def _fetch_one_statement(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """The rows of one read statement (its own transaction): :meth:`_read_one`
+        without a context manager, for the hot reads."""
+        if self._memory:
+            with self._read_one() as db:
+                return db.execute(sql, params).fetchall()
+        try:
+            return self._db().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise InternalServerError("The database failed; try again later.") from exc
 
     def close(self) -> None:
         """Close every connection this store opened."""
@@ -582,14 +595,12 @@ class SQLiteStore:
         >>> store.close()
         """
         name = self._name(model)
-        with self._read_one() as db:
-            row = db.execute(
-                "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?",
-                (name, resource_id),
-            ).fetchone()
-        if row is None:
+        rows = self._fetch_one_statement(
+            "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?", (name, resource_id)
+        )
+        if not rows:
             raise NotFound(f"{model.__name__} {resource_id!r} not found.")
-        document: dict[str, Any] = json.loads(row[0])
+        document: dict[str, Any] = json.loads(rows[0][0])
         return document
 
     def create_many(self, resources: Iterable[R]) -> list[R]:
@@ -621,14 +632,12 @@ class SQLiteStore:
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
         name = self._name(model)
-        with self._read_one() as db:  # one statement: its own transaction
-            row = db.execute(
-                "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?",
-                (name, resource_id),
-            ).fetchone()
-        if row is None:
+        rows = self._fetch_one_statement(  # one statement: its own transaction
+            "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?", (name, resource_id)
+        )
+        if not rows:
             raise NotFound(f"{model.__name__} {resource_id!r} not found.")
-        return self._decode(name, row[0])  # type: ignore[no-any-return]
+        return self._decode(name, rows[0][0])  # type: ignore[no-any-return]
 
     def _replace(
         self,
@@ -810,32 +819,36 @@ class SQLiteStore:
         """
         name = self._name(group_model)
         found: dict[str, list[tuple[str, str | None]]] = {m: [] for m in member_ids}
-        ref = registry_of(group_model).resolve(
-            "members.value", resource_type=resource_type_of(group_model)
-        )
-        key = next(
-            (k for k, keys in self._lookups[name].items() if keys == ("members", "value")), None
-        )
-        if ref is None or key is None or not member_ids:
+        lookup = self._member_lookups.get(name)
+        if lookup is None:
+            ref = registry_of(group_model).resolve(
+                "members.value", resource_type=resource_type_of(group_model)
+            )
+            key = next(
+                (k for k, keys in self._lookups[name].items() if keys == ("members", "value")),
+                None,
+            )
+            lookup = self._member_lookups[name] = (key, None if ref is None else ref.target)
+        key, target = lookup
+        if key is None or target is None or not member_ids:
             return search_memberships(self, group_model, member_ids)
         wanted: dict[Any, list[str]] = {}
         for member_id in member_ids:
-            wanted.setdefault(comparable(member_id, ref.target), []).append(member_id)
+            wanted.setdefault(comparable(member_id, target), []).append(member_id)
         values = list(wanted)
-        with self._read_one() as db:
-            for start in range(0, len(values), 500):
-                chunk = values[start : start + 500]
-                rows = db.execute(
-                    "SELECT l.value, r.id, json_extract(r.doc, '$.displayName') "
-                    "FROM scim_lookup AS l JOIN scim_resources AS r ON r.rid = l.rid "
-                    f"WHERE l.key = ? AND l.value IN ({', '.join('?' * len(chunk))}) "
-                    "ORDER BY r.rid",
-                    (key, *chunk),
-                ).fetchall()
-                for value, group_id, display in rows:
-                    for member_id in wanted.get(value, ()):
-                        if all(g != group_id for g, _ in found[member_id]):
-                            found[member_id].append((group_id, display))
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            rows = self._fetch_one_statement(
+                "SELECT l.value, r.id, json_extract(r.doc, '$.displayName') "
+                "FROM scim_lookup AS l JOIN scim_resources AS r ON r.rid = l.rid "
+                f"WHERE l.key = ? AND l.value IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY r.rid",
+                (key, *chunk),
+            )
+            for value, group_id, display in rows:
+                for member_id in wanted.get(value, ()):
+                    if all(g != group_id for g, _ in found[member_id]):
+                        found[member_id].append((group_id, display))
         return found
 
     def search_documents(self, query: Query) -> Page[dict[str, Any]]:
