@@ -51,7 +51,8 @@ class ModelsOnly:
         self._store.delete(model, resource_id, **kwargs)
 
     def search(self, query: Query) -> Page[Any]:
-        return self._store.search(query)
+        page: Page[Any] = self._store.search(query)
+        return page
 
     def update(self, *args: Any, **kwargs: Any) -> Any:
         return self._store.update(*args, **kwargs)
@@ -67,7 +68,8 @@ class DocumentsOnly(ModelsOnly):
         return self._store.get_document(model, resource_id)
 
     def search_documents(self, query: Query) -> Page[Any]:
-        return self._store.search_documents(query)
+        page: Page[Any] = self._store.search_documents(query)
+        return page
 
 
 def _users_and_groups(service: ScimService) -> dict[str, str]:
@@ -107,25 +109,25 @@ def _users_and_groups(service: ScimService) -> dict[str, str]:
 
 
 @pytest.fixture(params=["sqlite", "memory", "sqlite-no-memberships"])
-def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Any, dict]]:
+def services(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Any, Any, dict[str, dict[str, str]]]]:
     def store() -> Any:
         if request.param.startswith("sqlite"):
             return SQLiteStore(tmp_path / f"{len(list(tmp_path.iterdir()))}.sqlite3")
         return MemoryStore()
 
-    if request.param == "sqlite-no-memberships":
-        fast = ScimService(DocumentsOnly(store()))
-        assert not isinstance(fast.store, SupportsMemberships)
-    else:
-        fast = ScimService(store())
-        assert isinstance(fast.store, SupportsMemberships)
-    slow = ScimService(ModelsOnly(store()))
-    assert isinstance(fast.store, SupportsDocuments)
-    assert not isinstance(slow.store, SupportsDocuments)
+    documents: Any = DocumentsOnly(store()) if request.param == "sqlite-no-memberships" else store()
+    models_only = ModelsOnly(store())
+    opened: list[Any] = [documents, models_only]
+    assert isinstance(documents, SupportsDocuments)
+    assert not isinstance(models_only, SupportsDocuments)
+    assert isinstance(documents, SupportsMemberships) is (request.param != "sqlite-no-memberships")
+    fast, slow = ScimService(documents), ScimService(models_only)
     fast_ids, slow_ids = _users_and_groups(fast), _users_and_groups(slow)
     yield fast, slow, {"fast": fast_ids, "slow": slow_ids}
-    fast.store.close()
-    slow.store.close()
+    for opened_store in opened:
+        opened_store.close()
 
 
 def _normalised(response: Any, ids: dict[str, str]) -> tuple[int, dict[str, str], Any]:
@@ -151,7 +153,13 @@ def _normalised(response: Any, ids: dict[str, str]) -> tuple[int, dict[str, str]
     return response.status, headers, scrub(body)
 
 
-def _both(services: tuple[Any, Any, dict], method: str, path: str, query: str = "", **kw: Any):
+def _both(
+    services: tuple[Any, Any, dict[str, dict[str, str]]],
+    method: str,
+    path: str,
+    query: str = "",
+    **kw: Any,
+) -> Any:
     fast, slow, ids = services
     out = []
     for service, which in ((fast, "fast"), (slow, "slow")):
