@@ -148,9 +148,11 @@ class _Checkpointer:
     def wrote(self) -> None:
         """Note a commit; start the thread if it is not running."""
         self._pending.set()
-        if self._thread is None:
+        thread = self._thread
+        if thread is None or not thread.is_alive():  # not started, idle, or lost in a fork
             with self._lock:
-                if self._thread is None and not self._stopped.is_set():
+                thread = self._thread
+                if (thread is None or not thread.is_alive()) and not self._stopped.is_set():
                     self._thread = threading.Thread(
                         target=self._run, name="scimcore-sqlite-checkpoint", daemon=True
                     )
