@@ -265,3 +265,28 @@ def test_unknown_attribute_names_never_reach_the_sql(a: str, b: str, value: str)
 def test_dialect_is_the_seam() -> None:
     compiler = FilterCompiler(USER_RESOURCE_TYPE, REGISTRY, dialect=SQLiteDialect())
     assert compiler.dialect.param("p0") == ":p0"
+
+
+class _DialectWithoutEquals:
+    """A dialect written before ``Dialect.equals`` existed."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "equals":
+            raise AttributeError(name)
+        return getattr(SQLiteDialect(), name)
+
+
+def test_eq_is_one_is_test_in_sqlite_and_guarded_without_equals() -> None:
+    from scimcore.schema import USER_RESOURCE_TYPE, core_schemas
+    from scimcore.stores.sql import compile_where
+
+    node = Compare(AttrPath(None, "emails", "value"), "eq", "x")
+    new = compile_where(node, USER_RESOURCE_TYPE, core_schemas()).sql
+    old = compile_where(
+        node,
+        USER_RESOURCE_TYPE,
+        core_schemas(),
+        dialect=_DialectWithoutEquals(),  # type: ignore[arg-type]
+    ).sql
+    assert "json_extract(e1.value, :p1) IS :p2" in new
+    assert "json_extract(e1.value, :p1) IS NOT NULL AND json_extract(e1.value, :p1) = :p2" in old

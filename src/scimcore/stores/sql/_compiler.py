@@ -452,8 +452,9 @@ class FilterCompiler:
 
     def _test(self, op: str, value: str, needle: str, length: str) -> str:
         d = self.dialect
-        if op == "eq":
-            return d.equals(value, needle)
+        equals = getattr(d, "equals", None)  # optional: dialects written before it have none
+        if op == "eq" and equals is not None:
+            return str(equals(value, needle))
         if op == "co":
             test = d.contains(value, needle)
         elif op == "sw":

@@ -59,7 +59,10 @@ class Dialect(Protocol):
         ...
 
     def equals(self, value: str, needle: str) -> str:
-        """True when ``value`` equals ``needle`` (never null), false when ``value`` is null."""
+        """True when ``value`` equals ``needle`` (never null), false when ``value`` is null.
+
+        Optional: a dialect without it gets ``(value IS NOT NULL AND value = needle)``.
+        """
         ...
 
     def contains(self, text: str, needle: str) -> str:
