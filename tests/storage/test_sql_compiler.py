@@ -286,7 +286,7 @@ def test_eq_is_one_is_test_in_sqlite_and_guarded_without_equals() -> None:
         node,
         USER_RESOURCE_TYPE,
         core_schemas(),
-        dialect=_DialectWithoutEquals(),  # type: ignore[arg-type]
+        dialect=_DialectWithoutEquals(),
     ).sql
     assert "json_extract(e1.value, :p1) IS :p2" in new
     assert "json_extract(e1.value, :p1) IS NOT NULL AND json_extract(e1.value, :p1) = :p2" in old
