@@ -296,3 +296,20 @@ def test_a_replace_rewrites_only_the_index_rows_that_changed(path: Path) -> None
     store.delete(Group, group.id or "")
     assert {k for k, _ in _lookups(path)} == {"user/id", "user/username"}
     store.close()
+
+
+def test_memberships_without_the_members_lookup_search(path: Path) -> None:
+    from scimcore.models import GroupMember
+
+    store = SQLiteStore(path, lookups={"User": ["userName"], "Group": ["displayName"]})
+    users = store.create_many([User(user_name=f"u{i}") for i in range(3)])
+    ids = [u.id or "" for u in users]
+    staff = store.create(Group(display_name="Staff", members=[GroupMember(value=ids[0])]))
+    all_ = store.create(Group(display_name="All", members=[GroupMember(value=i) for i in ids]))
+    assert store.memberships(Group, ids) == {
+        ids[0]: [(staff.id, "Staff"), (all_.id, "All")],
+        ids[1]: [(all_.id, "All")],
+        ids[2]: [(all_.id, "All")],
+    }
+    assert store.memberships(Group, ids[1:2]) == {ids[1]: [(all_.id, "All")]}
+    store.close()

@@ -83,6 +83,7 @@ from scimcore.service._params import ListParams, parse_query, projection
 from scimcore.service._routing import Route, route
 from scimcore.storage import Query
 from scimcore.storage import update as store_update
+from scimcore.storage._memberships import Memberships, membership_searches
 
 __all__ = [
     "LIST_RESPONSE_SCHEMA",
@@ -238,7 +239,7 @@ class ScimService:
         self._documents = callable(getattr(store, "get_document", None)) and callable(
             getattr(store, "search_documents", None)
         )
-        self._memberships = callable(getattr(store, "memberships", None))
+        self._native_memberships = callable(getattr(store, "memberships", None))
         self._discovery: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ drivers
@@ -462,8 +463,15 @@ class ScimService:
             headers.append(("Location", self._location(ctx.request, type(resource), resource.id)))
         return _json_response(status, document, headers)
 
-    def _check_preconditions(self, request: Request, current: Any) -> None:
-        tag = _version(current)
+    def _not_modified(self, request: Request, tag: str | None) -> Response | None:
+        """The 304 for a GET whose ``If-None-Match`` names the current version, else ``None``."""
+        if_none_match = request.header("if-none-match")
+        if if_none_match is not None and tag_matches(if_none_match, tag):
+            return Response(304, (("ETag", tag),) if tag else ())
+        return None
+
+    def _check_preconditions(self, request: Request, tag: str | None) -> None:
+        """``If-Match`` (and, for a write, ``If-None-Match``) against the version ``tag``."""
         if_match = request.header("if-match")
         if if_match is not None and not tag_matches(if_match, tag):
             raise PreconditionFailed(
@@ -518,11 +526,10 @@ class ScimService:
                 return (yield from self._get_document(ctx, model, resource_id, location))
             resource = yield from _call("get", model, resource_id)
             tag = _version(resource)
-            if_none_match = request.header("if-none-match")
-            if if_none_match is not None and tag_matches(if_none_match, tag):
-                headers = [("ETag", tag)] if tag else []
-                return Response(304, tuple(headers))
-            self._check_preconditions(request, resource)
+            not_modified = self._not_modified(request, tag)
+            if not_modified is not None:
+                return not_modified
+            self._check_preconditions(request, tag)
             yield from self._fill_groups(ctx, [resource])
             return self._resource_response(200, ctx, resource, location=location)
         if request.method == "DELETE":
@@ -546,14 +553,10 @@ class ScimService:
         request = ctx.request
         doc = yield from _call("get_document", model, resource_id)
         tag = etag(doc.get("meta", {}).get("version"))
-        if_none_match = request.header("if-none-match")
-        if if_none_match is not None and tag_matches(if_none_match, tag):
-            return Response(304, (("ETag", tag),) if tag else ())
-        if_match = request.header("if-match")
-        if if_match is not None and not tag_matches(if_match, tag):
-            raise PreconditionFailed(
-                f"The resource has changed: its version is {tag}, not {if_match}."
-            )
+        not_modified = self._not_modified(request, tag)
+        if not_modified is not None:
+            return not_modified
+        self._check_preconditions(request, tag)
         attributes, excluded = projection(parse_query(request.query))
         yield from self._fill_group_documents(ctx, model, [doc], attributes, excluded)
         document = self._shown(request, model, doc, attributes, excluded)
@@ -808,36 +811,27 @@ class ScimService:
         users = {r.id: r for r in resources if type(r) is self.user_model and r.id}
         if not users:
             return
-        for user in users.values():
-            user.groups = []
         base = self._base(ctx.request)
-        ids = list(users)
-        if len(ids) == 1:
-            # Every group found lists this user: only id and displayName are needed,
-            # which a store may load alone (a group of 100,000 members stays unread).
-            member = Compare(AttrPath(None, "members", "value"), "eq", ids[0])
-            query = Query(
-                models=(self.group_model,),
-                filter=member,
-                attributes=("id", "displayName"),
-                policy=self.policy,
-            )
-            page = yield from _call("search", query)
-            users[ids[0]].groups = [self._membership_of(g, base) for g in page.resources]
-            return
-        for start in range(0, len(ids), 50):
-            chunk = ids[start : start + 50]
-            terms: list[Filter] = [
-                Compare(AttrPath(None, "members", "value"), "eq", user_id) for user_id in chunk
-            ]
-            node = terms[0] if len(terms) == 1 else Or(tuple(terms))
-            query = Query(models=(self.group_model,), filter=node, policy=self.policy)
-            page = yield from _call("search", query)
-            for group in page.resources:
-                for member in group.members:
-                    user = users.get(member.value)
-                    if user is not None and all(g.value != group.id for g in user.groups):
-                        user.groups.append(self._membership_of(group, base))
+        listed = yield from self._memberships(list(users))
+        for user_id, user in users.items():
+            user.groups = [self._membership_of(g, d, base) for g, d in listed[user_id]]
+
+    def _memberships(self, ids: list[str]) -> Gen[Memberships]:
+        """The groups listing each user id: the store's ``memberships`` if it has one
+        (:class:`~scimcore.storage.SupportsMemberships`), else searches."""
+        assert self.group_model is not None
+        if self._native_memberships:
+            found: Memberships = yield from _call("memberships", self.group_model, ids)
+            return found
+        steps = membership_searches(self.group_model, ids, self.policy)
+        try:
+            query = next(steps)
+            while True:
+                page = yield from _call("search", query)
+                query = steps.send(page)
+        except StopIteration as stop:
+            searched: Memberships = stop.value
+            return searched
 
     def _model_of_document(self, doc: dict[str, Any], models: Sequence[type[Any]]) -> type[Any]:
         """The model of a stored document among ``models`` (by ``meta.resourceType``)."""
@@ -865,14 +859,11 @@ class ScimService:
             return
         users = {d["id"]: d for d in docs if isinstance(d.get("id"), str)}
         base = self._base(ctx.request)
-        ids = list(users)
-        found: dict[str, list[dict[str, Any]]] = {user_id: [] for user_id in users}
-        if self._memberships:
-            listed = yield from _call("memberships", self.group_model, ids)
-            for user_id, groups in listed.items():
-                found[user_id] = [self._membership_document(g, d, base) for g, d in groups]
-        else:
-            yield from self._search_memberships(ids, found, base)
+        listed = yield from self._memberships(list(users))
+        found = {
+            user_id: [self._membership_document(g, d, base) for g, d in groups]
+            for user_id, groups in listed.items()
+        }
         for user_id, doc in users.items():
             doc.pop("groups", None)
             if found[user_id]:
@@ -881,57 +872,24 @@ class ScimService:
                 doc["groups"] = found[user_id]
                 doc.update(tail)
 
-    def _search_memberships(
-        self, ids: list[str], found: dict[str, list[dict[str, Any]]], base: str
-    ) -> Gen[None]:
-        """The groups of each user by searching ``members.value`` (a store without
-        ``memberships``)."""
-        assert self.group_model is not None
-        for start in range(0, len(ids), 50):
-            chunk = ids[start : start + 50]
-            terms: list[Filter] = [
-                Compare(AttrPath(None, "members", "value"), "eq", user_id) for user_id in chunk
-            ]
-            single = len(ids) == 1
-            query = Query(
-                models=(self.group_model,),
-                filter=terms[0] if single else Or(tuple(terms)),
-                # One user: every group found lists it, so id and displayName are enough
-                # (a store may leave a 100,000-member list unread).
-                attributes=("id", "displayName") if single else (),
-                policy=self.policy,
-            )
-            page = yield from _call("search_documents", query)
-            for group in page.resources:
-                listed = [ids[0]] if single else _member_ids(group, found)
-                for user_id in listed:
-                    memberships = found[user_id]
-                    if all(m["value"] != group["id"] for m in memberships):
-                        memberships.append(
-                            self._membership_document(group["id"], group.get("displayName"), base)
-                        )
-
-    def _membership_document(self, group_id: str, display: str | None, base: str) -> dict[str, Any]:
+    def _group_url(self, group_id: str, base: str) -> str:
         assert self.group_model is not None
         endpoint = self.group_model.__scim_resource_type__.endpoint
-        membership: dict[str, Any] = {
-            "value": group_id,
-            "$ref": f"{base}{endpoint}/{quote(group_id, safe='')}",
-        }
+        return f"{base}{endpoint}/{quote(group_id, safe='')}"
+
+    def _membership_document(self, group_id: str, display: str | None, base: str) -> dict[str, Any]:
+        """``User.groups`` element for a group, as JSON (see :meth:`_membership_of`)."""
+        membership: dict[str, Any] = {"value": group_id, "$ref": self._group_url(group_id, base)}
         if display is not None:
             membership["display"] = display
         membership["type"] = "direct"
         return membership
 
-    def _membership_of(self, group: Any, base: str) -> Any:
+    def _membership_of(self, group_id: str, display: str | None, base: str) -> Any:
+        """``User.groups`` element for a group, as a model (see :meth:`_membership_document`)."""
         assert self._membership is not None
-        assert self.group_model is not None
-        endpoint = self.group_model.__scim_resource_type__.endpoint
         return self._membership(
-            value=group.id,
-            ref=f"{base}{endpoint}/{quote(group.id, safe='')}",
-            display=group.display_name,
-            type="direct",
+            value=group_id, ref=self._group_url(group_id, base), display=display, type="direct"
         )
 
     def _rewrite_groups(self, node: Filter) -> Gen[Filter]:
@@ -966,7 +924,9 @@ class ScimService:
         predicate = compile_filter(node, self.user_model)
         ids: dict[str, None] = {}
         for group in groups:
-            probe = self.user_model(user_name="-", groups=[self._membership_of(group, "")])
+            probe = self.user_model(
+                user_name="-", groups=[self._membership_of(group.id, group.display_name, "")]
+            )
             if predicate(probe):
                 ids.update((m.value, None) for m in group.members if m.value)
         id_path = AttrPath(None, "id", None)
@@ -1098,18 +1058,6 @@ class ScimService:
         self._authorize(ctx, "bulk", None, None)
         document = yield from run_bulk(self, ctx, self._body(ctx.request))
         return _json_response(200, document)
-
-
-def _member_ids(group: dict[str, Any], wanted: Mapping[str, Any]) -> list[str]:
-    """The ids among ``wanted`` that a stored group document lists as members."""
-    members = group.get("members")
-    if not isinstance(members, list):
-        return []
-    return [
-        m["value"]
-        for m in members
-        if isinstance(m, dict) and isinstance(m.get("value"), str) and m["value"] in wanted
-    ]
 
 
 def _is_groups(node: Filter) -> bool:

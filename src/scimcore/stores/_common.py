@@ -14,7 +14,7 @@ from scimcore.schema import AttributeRef, AttributeType, ResourceType, Uniquenes
 from scimcore.storage._cursor import CursorCodec, Position, SortKey
 from scimcore.storage._query import Page, Query, registry_of, resource_type_of
 from scimcore.stores.sql._compiler import lookup_key
-from scimcore.stores.sql._document import document_keys
+from scimcore.stores.sql._document import document_keys, search_values
 
 __all__ = [
     "DEFAULT_LOOKUPS",
@@ -23,9 +23,9 @@ __all__ = [
     "order_key",
     "page_of",
     "python_sort_value",
-    "search_memberships",
     "stamp",
     "unique_rules",
+    "unique_values",
     "utcnow",
 ]
 
@@ -127,6 +127,19 @@ def unique_rules(model: type[Any], extra: Iterable[str] = ()) -> tuple[UniqueRul
         ref = _ref(model, path)
         refs[document_keys(ref, resource_type)] = ref
     return tuple(UniqueRule(resource_type.name, ref, keys) for keys, ref in refs.items())
+
+
+def unique_values(
+    rules: Iterable[UniqueRule], document: Mapping[str, Any]
+) -> dict[tuple[str, Any], UniqueRule]:
+    """The values of a search document that must be unique, as ``(rule key, value)`` →
+    rule (``None`` and ``""`` hold nothing)."""
+    return {
+        (rule.key, value): rule
+        for rule in rules
+        for value in search_values(document, rule.keys)
+        if value is not None and value != ""
+    }
 
 
 def lookup_refs(model: type[Any], paths: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -262,28 +275,6 @@ def page_of(
         next_cursor=next_cursor,
         previous_cursor=previous_cursor,
     )
-
-
-def search_memberships(
-    store: Any, group_model: type[Any], member_ids: Sequence[str]
-) -> dict[str, list[tuple[str, str | None]]]:
-    """``memberships`` by searching: the groups whose ``members.value`` is one of the ids."""
-    from scimcore.filter import AttrPath, Compare, Filter, Or
-
-    found: dict[str, list[tuple[str, str | None]]] = {m: [] for m in member_ids}
-    ids = list(found)
-    for start in range(0, len(ids), 50):
-        chunk = ids[start : start + 50]
-        terms: list[Filter] = [
-            Compare(AttrPath(None, "members", "value"), "eq", member_id) for member_id in chunk
-        ]
-        query = Query(models=group_model, filter=terms[0] if len(terms) == 1 else Or(tuple(terms)))
-        for group in store.search(query).resources:
-            for member in group.members:
-                listed = found.get(member.value)
-                if listed is not None and all(g != group.id for g, _ in listed):
-                    listed.append((group.id, group.display_name))
-    return found
 
 
 def check_models(models: Iterable[type[Any]]) -> dict[str, type[Any]]:

@@ -11,7 +11,7 @@ import attrs
 
 from scimcore.errors import NotFound, PreconditionFailed, Uniqueness
 from scimcore.policy import Policy
-from scimcore.schema import TEXT_TYPES
+from scimcore.schema import TEXT_TYPES, AttributeRef
 from scimcore.storage._cursor import CursorCodec, SortKey
 from scimcore.storage._query import (
     Page,
@@ -32,10 +32,11 @@ from scimcore.stores._common import (
     shown,
     stamp,
     unique_rules,
+    unique_values,
     unknown_model,
     utcnow,
 )
-from scimcore.stores.sql._document import document_keys, search_document, search_values
+from scimcore.stores.sql._document import document_keys, search_document
 
 __all__ = ["MemoryStore", "default_models", "predicate"]
 
@@ -135,22 +136,13 @@ class MemoryStore:
             raise NotFound(f"{self._by_name[name].__name__} {resource_id!r} not found.")
         return row
 
-    def _unique_values(self, name: str, document: Mapping[str, Any]) -> dict[tuple[str, Any], str]:
-        values: dict[tuple[str, Any], str] = {}
-        for rule in self._rules[name]:
-            for value in search_values(document, rule.keys):
-                if value is not None and value != "":
-                    values[(rule.key, value)] = rule.name
-        return values
-
     def _claim(self, name: str, resource: Any, document: Mapping[str, Any], owner: str) -> None:
         """Check then take the unique values of a resource (the lock is held)."""
-        claims = self._unique_values(name, document)
-        for claim, attribute in claims.items():
+        claims = unique_values(self._rules[name], document)
+        for claim, rule in claims.items():
             holder = self._owners.get(claim)
             if holder is not None and holder != owner:
-                ref = next(r.ref for r in self._rules[name] if r.key == claim[0])
-                raise Uniqueness(f"{attribute} {shown(resource, ref)!r} is already taken.")
+                raise Uniqueness(f"{rule.name} {shown(resource, rule.ref)!r} is already taken.")
         self._release(name, owner)
         for claim in claims:
             self._owners[claim] = owner
@@ -158,7 +150,7 @@ class MemoryStore:
     def _release(self, name: str, owner: str) -> None:
         row = self._rows[name].get(owner)
         if row is not None:
-            for claim in self._unique_values(name, row.document):
+            for claim in unique_values(self._rules[name], row.document):
                 if self._owners.get(claim) == owner:
                     del self._owners[claim]
 
@@ -335,14 +327,12 @@ def _narrowed(rows: Iterable[_Row], node: Any, model: type[Any]) -> Iterable[_Ro
     exactly as :func:`~scimcore.storage.comparable` does), so the other rows are
     passed over with one dict lookup each instead of a run of the evaluator.
     """
-    term = _narrowing_term(node, model)
-    if term is None:
+    found = _narrowing_term(node, model)
+    if found is None:
         return rows
-    resource_type = resource_type_of(model)
-    ref = registry_of(model).resolve(str(term.path), resource_type=resource_type)
-    assert ref is not None
+    term, ref = found
     needle = comparable(term.value, ref.target)
-    keys = document_keys(ref, resource_type)
+    keys = document_keys(ref, resource_type_of(model))
     if len(keys) == 1:
         (key,) = keys
         return [row for row in rows if row.document.get(key) == needle]
@@ -357,9 +347,9 @@ def _narrowed(rows: Iterable[_Row], node: Any, model: type[Any]) -> Iterable[_Ro
     return [row for row in rows if at(row.document) == needle]
 
 
-def _narrowing_term(node: Any, model: type[Any]) -> Any:
+def _narrowing_term(node: Any, model: type[Any]) -> tuple[Any, AttributeRef] | None:
     """An ``eq`` of a singular text attribute with a string that ``node`` needs to hold
-    (``node`` itself, or a term of an ``and``), or ``None``."""
+    (``node`` itself, or a term of an ``and``) and the attribute it names, or ``None``."""
     from scimcore.filter import And, Compare
 
     if isinstance(node, And):
@@ -375,7 +365,7 @@ def _narrowing_term(node: Any, model: type[Any]) -> Any:
         or any(attribute.multi_valued for attribute in ref.chain)
     ):
         return None
-    return node
+    return node, ref
 
 
 def _clone(value: Any) -> Any:

@@ -59,6 +59,7 @@ from scimcore.errors import (
 )
 from scimcore.filter import And, Compare, Filter, Not, Or, ValuePath
 from scimcore.storage._cursor import CursorCodec, Position, SortKey
+from scimcore.storage._memberships import search_memberships
 from scimcore.storage._query import Page, Query, registry_of, resolve_sorts, resource_type_of
 from scimcore.storage._values import comparable, fold, versions_match
 from scimcore.stores._common import (
@@ -69,10 +70,10 @@ from scimcore.stores._common import (
     lookup_refs,
     new_id,
     scalar_paths,
-    search_memberships,
     shown,
     stamp,
     unique_rules,
+    unique_values,
     unknown_model,
     utcnow,
 )
@@ -480,12 +481,7 @@ class SQLiteStore:
         """A search document's unique values (with their rules) and lookup values."""
         if document is None:
             return {}, set()
-        unique = {
-            (rule.key, value): rule
-            for rule in self._rules[name]
-            for value in search_values(document, rule.keys)
-            if value is not None and value != ""
-        }
+        unique = unique_values(self._rules[name], document)
         lookups = {
             (key, value)
             for key, keys in self._lookups[name].items()
