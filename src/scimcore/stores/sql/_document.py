@@ -20,13 +20,10 @@ values Python prepared with the evaluator's own rules.
 
 from __future__ import annotations
 
-import datetime
-import unicodedata
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from scimcore.filter._evaluate import _datetime as read_datetime
 from scimcore.schema import (
     TEXT_TYPES,
     Attribute,
@@ -36,7 +33,7 @@ from scimcore.schema import (
     Schema,
     SchemaRegistry,
 )
-from scimcore.storage._values import comparable
+from scimcore.storage._values import comparable, fold
 
 __all__ = ["search_document", "search_values"]
 
@@ -53,9 +50,6 @@ _Convert = Callable[[Any], Any]
 _Entry = tuple[str, _Convert, bool]
 _Plan = dict[str, _Entry]
 
-_UTC = datetime.UTC
-_normalize = unicodedata.normalize
-
 
 def _simple(value: Any, attribute: Attribute) -> Any:
     if isinstance(value, Mapping | list):
@@ -63,30 +57,12 @@ def _simple(value: Any, attribute: Attribute) -> Any:
     return comparable(value, attribute)
 
 
-def _utc_text(text: str) -> str:
-    # comparable()'s dateTime rule (utc_text, text kept when it is not a dateTime),
-    # formatted without strftime: the same fixed-width text, for years 1 to 9999.
-    parsed = read_datetime(text)
-    if parsed is None:
-        return text
-    v = parsed.astimezone(_UTC)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (fastest here)
-        v.year,
-        v.month,
-        v.day,
-        v.hour,
-        v.minute,
-        v.second,
-        v.microsecond,
-    )
-
-
 def _one_converter(attribute: Attribute) -> _Convert:
     """One value of ``attribute`` in its search document form (``None``: left out)."""
     if attribute.is_complex:
         return _complex_converter(_plan(attribute.sub_attributes))
     if attribute.type is AttributeType.DATETIME:
-        last = ("", _utc_text(""))  # the last text converted, and its form: created = modified
+        last = ("", "")  # the last text converted, and its form: created = lastModified
 
         def datetime_value(value: Any) -> Any:
             nonlocal last
@@ -94,7 +70,7 @@ def _one_converter(attribute: Attribute) -> _Convert:
                 text, converted = last
                 if value == text:
                     return converted
-                converted = _utc_text(value)
+                converted = comparable(value, attribute)
                 last = (value, converted)
                 return converted
             return _simple(value, attribute)
@@ -103,9 +79,7 @@ def _one_converter(attribute: Attribute) -> _Convert:
     if attribute.type in TEXT_TYPES and not attribute.case_exact:
 
         def folded_value(value: Any) -> Any:
-            if type(value) is str:  # fold(), inlined
-                return value.lower() if value.isascii() else _normalize("NFC", value).casefold()
-            return _simple(value, attribute)
+            return fold(value) if type(value) is str else _simple(value, attribute)
 
         return folded_value
 
