@@ -538,12 +538,7 @@ class _Ops:
         full = search_document(doc, resource_type, registry)
         if _has_nul(full):
             raise InvalidValue("PostgreSQL cannot store U+0000 in a string.")
-        lookups = {
-            (key, value)
-            for key, keys in self._lookups[name].items()
-            for value in search_values(full, keys)
-            if isinstance(value, str)
-        }
+        lookups = self._lookups_of(name, full)
         delta = self._delta[name]
         if not delta:
             return _Parts(doc, full, {}, lookups)
