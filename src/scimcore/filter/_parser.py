@@ -522,6 +522,13 @@ def _too_deep(text: str) -> int | None:
     return None
 
 
+#: Texts parsed lately (the nodes are immutable): a service sees the same few filters
+#: and paths again and again. Bounded in count and in the length of a text kept.
+_PARSED: dict[tuple[str, str, int, Policy], Any] = {}
+_CACHED_COUNT = 512
+_CACHED_LENGTH = 1024
+
+
 def _parse(
     text: object, start: str, version: int, policy: Policy | None, cls: type[ScimError]
 ) -> Any:
@@ -540,20 +547,29 @@ def _parse(
                 source=text,
                 span=(position, position + 1),
             )
+    policy = policy or _DEFAULT_POLICY
+    key = (text, start, version, policy)
+    parsed = _PARSED.get(key)
+    if parsed is not None:
+        return parsed
     begin = len(text) - len(text.lstrip(" "))
     end = len(text.rstrip(" "))
-    token = _OPTIONS.set(_Options(text, version, policy or _DEFAULT_POLICY))
+    token = _OPTIONS.set(_Options(text, version, policy))
     try:
         try:
-            return _drive(_tables(start), text, begin, end)
+            parsed = _drive(_tables(start), text, begin, end)
         except _NoMatch:
-            pass
-        try:
-            return _checking_parser().parse(text, start=f"{start}_text")
-        except UnexpectedInput as exc:
-            raise _syntax_error(exc, text, what, cls) from None
+            try:
+                parsed = _checking_parser().parse(text, start=f"{start}_text")
+            except UnexpectedInput as exc:
+                raise _syntax_error(exc, text, what, cls) from None
     finally:
         _OPTIONS.reset(token)
+    if len(text) <= _CACHED_LENGTH:
+        if len(_PARSED) >= _CACHED_COUNT:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed
 
 
 def parse_filter(text: str, *, version: int = 2, policy: Policy | None = None) -> Filter:

@@ -37,6 +37,7 @@ import asyncio
 import inspect
 import json
 import logging
+import re
 import typing
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -131,6 +132,15 @@ def _is_json(content_type: str) -> bool:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+#: The characters quote() never escapes: an id made of them only (a UUID) is its own URL.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*\Z").match
+
+
+def _segment(resource_id: str) -> str:
+    """An id as one URL path segment, percent-encoded where it needs to be."""
+    return resource_id if _UNRESERVED(resource_id) else quote(resource_id, safe="")
 
 
 def _dumps(document: Any) -> bytes:
@@ -405,7 +415,7 @@ class ScimService:
 
     def _location(self, request: Request, model: type[Any], resource_id: str | None) -> str:
         endpoint = model.__scim_resource_type__.endpoint
-        return f"{self._base(request)}{endpoint}/{quote(resource_id or '', safe='')}"
+        return f"{self._base(request)}{endpoint}/{_segment(resource_id or '')}"
 
     def _body(self, request: Request) -> dict[str, Any]:
         content_type = request.header("content-type")
@@ -875,7 +885,7 @@ class ScimService:
     def _group_url(self, group_id: str, base: str) -> str:
         assert self.group_model is not None
         endpoint = self.group_model.__scim_resource_type__.endpoint
-        return f"{base}{endpoint}/{quote(group_id, safe='')}"
+        return f"{base}{endpoint}/{_segment(group_id)}"
 
     def _membership_document(self, group_id: str, display: str | None, base: str) -> dict[str, Any]:
         """``User.groups`` element for a group, as JSON (see :meth:`_membership_of`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -50,11 +51,25 @@ def default_models() -> tuple[type[Any], ...]:
     return (User, Group)
 
 
+#: Predicates compiled lately, by the filter node's identity (parse_filter returns the
+#: same node for the same text), model and policy; each entry keeps its node alive.
+#: Not by equality: ``active eq true`` and ``active eq 1`` are equal nodes.
+_PREDICATES: dict[tuple[int, type[Any], Policy], tuple[Any, Callable[[Any], bool]]] = {}
+
+
 def predicate(node: Any, model: type[Any], policy: Policy) -> Callable[[Any], bool]:
     """The evaluator's predicate for a filter on a model (``scimcore.filter.compile_filter``)."""
     from scimcore.filter import compile_filter
 
-    return compile_filter(node, model, policy=policy)
+    key = (id(node), model, policy)
+    cached = _PREDICATES.get(key)
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    compiled = compile_filter(node, model, policy=policy)
+    if len(_PREDICATES) >= 256:
+        _PREDICATES.clear()
+    _PREDICATES[key] = (node, compiled)
+    return compiled
 
 
 def search_policy(query: Query) -> Policy:
@@ -67,15 +82,133 @@ def search_policy(query: Query) -> Policy:
 @attrs.define
 class _Row:
     resource: Any
+    #: ``encode(resource, full=True)``: what get_document and search_documents copy.
+    full: dict[str, Any]
+    #: The search document (folded values), which narrowing, sorting and unique values read.
     document: dict[str, Any]
     seq: int
 
 
-def _document(resource: Any) -> dict[str, Any]:
+#: One cell of a hash column: a value's ``hash()`` as 8 bytes.
+_CELL = struct.Struct("<q")
+#: The cell of a deleted row (any value does: a row found there is skipped).
+_HOLE = _CELL.pack(0)
+
+
+class _Table:
+    """The rows of one resource type, by ``id`` and in creation order, with hash
+    columns of their search-document values for fast scans.
+
+    ``candidates(keys, needle)`` returns the rows whose search document may hold
+    ``needle`` at ``keys``: every row where it does, and perhaps a few more (two
+    values may share a hash). A hash column is a ``bytearray`` of each row's
+    ``hash(value)`` in 8 bytes, in creation order, built on the first scan of
+    those keys and then kept current by every write; the scan is one
+    :meth:`bytearray.find` over it. Still a scan of every row, not an index, but
+    at memory speed: 5,000 rows in a few microseconds, instead of a dict lookup
+    a row in Python. Deleted rows leave holes, closed up once they are half the
+    table.
+    """
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, _Row] = {}
+        self._order: list[_Row | None] = []
+        self._position: dict[str, int] = {}
+        self._columns: dict[tuple[str, ...], bytearray] = {}
+        self._holes = 0
+
+    def put(self, resource_id: str, row: _Row) -> None:
+        """Add a new row, or replace the row with this id in its place."""
+        self.by_id[resource_id] = row
+        position = self._position.get(resource_id)
+        if position is None:
+            self._position[resource_id] = len(self._order)
+            self._order.append(row)
+            for keys, column in self._columns.items():
+                column += _cell(row.document, keys)
+        else:
+            self._order[position] = row
+            at = position * _CELL.size
+            for keys, column in self._columns.items():
+                column[at : at + _CELL.size] = _cell(row.document, keys)
+
+    def remove(self, resource_id: str) -> None:
+        """Remove the row with this id."""
+        del self.by_id[resource_id]
+        position = self._position.pop(resource_id)
+        self._order[position] = None
+        at = position * _CELL.size
+        for column in self._columns.values():
+            column[at : at + _CELL.size] = _HOLE
+        self._holes += 1
+        if self._holes > 64 and 2 * self._holes > len(self._order):
+            self._order = [row for row in self._order if row is not None]
+            self._position = {row.resource.id: i for i, row in enumerate(self._order)}
+            self._columns.clear()
+            self._holes = 0
+
+    def candidates(self, keys: tuple[str, ...], needle: str) -> list[_Row]:
+        """The rows whose search document may hold ``needle`` at ``keys`` (every row
+        that does, and maybe a few that don't), in creation order."""
+        column = self._columns.get(keys)
+        if column is None:
+            column = self._columns[keys] = bytearray().join(
+                _HOLE if row is None else _cell(row.document, keys) for row in self._order
+            )
+        found: list[_Row] = []
+        cell = _CELL.pack(hash(needle))
+        find = column.find
+        at = find(cell)
+        while at >= 0:
+            position, misaligned = divmod(at, _CELL.size)
+            if misaligned:  # the bytes straddle two cells
+                at = find(cell, at + 1)
+                continue
+            row = self._order[position]
+            if row is not None:
+                found.append(row)
+            at = find(cell, at + _CELL.size)
+        return found
+
+
+def _cell(document: Mapping[str, Any], keys: tuple[str, ...]) -> bytes:
+    value: Any = document
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return _CELL.pack(hash(value) if isinstance(value, str) else 0)
+
+
+def _documents(resource: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The full JSON of a resource and its search document."""
     from scimcore.codecs.v2 import encode
 
     model = type(resource)
-    return search_document(encode(resource, full=True), resource_type_of(model), registry_of(model))
+    full = encode(resource, full=True)
+    return full, search_document(full, resource_type_of(model), registry_of(model))
+
+
+def _json_copy(document: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON object (three times faster than encoding the model again)."""
+    out = {}
+    for key, value in document.items():
+        kind = type(value)
+        if kind is dict:
+            value = _json_copy(value)
+        elif kind is list:
+            value = _json_list_copy(value)
+        out[key] = value
+    return out
+
+
+def _json_list_copy(items: list[Any]) -> list[Any]:
+    return [
+        _json_copy(item)
+        if type(item) is dict
+        else _json_list_copy(item)
+        if type(item) is list
+        else item
+        for item in items
+    ]
 
 
 class MemoryStore:
@@ -114,7 +247,7 @@ class MemoryStore:
         self._rules: dict[str, tuple[UniqueRule, ...]] = {
             name: unique_rules(model, extra.get(name, ())) for name, model in self._by_name.items()
         }
-        self._rows: dict[str, dict[str, _Row]] = {name: {} for name in self._by_name}
+        self._rows: dict[str, _Table] = {name: _Table() for name in self._by_name}
         self._owners: dict[tuple[str, Any], str] = {}
         self._lock = threading.RLock()
         self._seq = itertools.count(1)
@@ -131,7 +264,7 @@ class MemoryStore:
         return name
 
     def _row(self, name: str, resource_id: str | None) -> _Row:
-        row = self._rows[name].get(resource_id or "")
+        row = self._rows[name].by_id.get(resource_id or "")
         if row is None:
             raise NotFound(f"{self._by_name[name].__name__} {resource_id!r} not found.")
         return row
@@ -148,7 +281,7 @@ class MemoryStore:
             self._owners[claim] = owner
 
     def _release(self, name: str, owner: str) -> None:
-        row = self._rows[name].get(owner)
+        row = self._rows[name].by_id.get(owner)
         if row is not None:
             for claim in unique_values(self._rules[name], row.document):
                 if self._owners.get(claim) == owner:
@@ -164,7 +297,7 @@ class MemoryStore:
         name = self._name(type(resource))
         with self._lock:
             resource_id = getattr(resource, "id", None) or new_id()
-            if resource_id in self._rows[name]:
+            if resource_id in self._rows[name].by_id:
                 raise Uniqueness(f"id {resource_id!r} is already taken.")
             stored = stamp(
                 _clone(resource),
@@ -172,9 +305,9 @@ class MemoryStore:
                 version=self._version(),
                 now=self._clock(),
             )
-            document = _document(stored)
+            full, document = _documents(stored)
             self._claim(name, stored, document, resource_id)
-            self._rows[name][resource_id] = _Row(stored, document, next(self._seq))
+            self._rows[name].put(resource_id, _Row(stored, full, document, next(self._seq)))
             return _clone(stored)  # type: ignore[no-any-return]
 
     def create_many(self, resources: Iterable[R]) -> list[R]:
@@ -198,11 +331,9 @@ class MemoryStore:
 
     def get_document(self, model: type[Any], resource_id: str) -> dict[str, Any]:
         """``encode(get(model, resource_id), full=True)``."""
-        from scimcore.codecs.v2 import encode
-
         name = self._name(model)
         with self._lock:
-            return encode(self._row(name, resource_id).resource, full=True)
+            return _json_copy(self._row(name, resource_id).full)
 
     def replace(self, resource: R, *, expected_version: str | None = None) -> R:
         """Replace the stored resource with ``resource.id``."""
@@ -220,9 +351,9 @@ class MemoryStore:
                 now=self._clock(),
                 created=row.resource.meta.created,
             )
-            document = _document(stored)
+            full, document = _documents(stored)
             self._claim(name, stored, document, resource_id)
-            self._rows[name][resource_id] = _Row(stored, document, row.seq)
+            self._rows[name].put(resource_id, _Row(stored, full, document, row.seq))
             return _clone(stored)  # type: ignore[no-any-return]
 
     def update(
@@ -253,7 +384,7 @@ class MemoryStore:
             if not versions_match(expected_version, row.resource.meta.version):
                 raise PreconditionFailed()
             self._release(name, resource_id)
-            del self._rows[name][resource_id]
+            self._rows[name].remove(resource_id)
 
     def memberships(
         self, group_model: type[Any], member_ids: Sequence[str]
@@ -262,7 +393,7 @@ class MemoryStore:
         name = self._name(group_model)
         found: dict[str, list[tuple[str, str | None]]] = {m: [] for m in member_ids}
         with self._lock:
-            rows = sorted(self._rows[name].values(), key=lambda row: row.seq)
+            rows = sorted(self._rows[name].by_id.values(), key=lambda row: row.seq)
         for row in rows:
             group = row.resource
             for member in group.members:
@@ -273,17 +404,16 @@ class MemoryStore:
 
     def search_documents(self, query: Query) -> Page[dict[str, Any]]:
         """:meth:`search`, each resource as ``encode(resource, full=True)``."""
-        from scimcore.codecs.v2 import encode
-
         page = self._page(query)
-        return attrs.evolve(page, resources=[encode(r, full=True) for r in page.resources])
+        return attrs.evolve(page, resources=[_json_copy(row.full) for row in page.resources])
 
     def search(self, query: Query) -> Page[Any]:
         """Filter with the evaluator, sort, page (see :class:`~scimcore.storage.Query`)."""
         page = self._page(query)
-        return attrs.evolve(page, resources=[_clone(r) for r in page.resources])
+        return attrs.evolve(page, resources=[_clone(row.resource) for row in page.resources])
 
-    def _page(self, query: Query) -> Page[Any]:
+    def _page(self, query: Query) -> Page[_Row]:
+        """The page of rows a query asks for."""
         for model in query.models:
             self._name(model)
         policy = search_policy(query)
@@ -293,58 +423,66 @@ class MemoryStore:
         }
         sorts = resolve_sorts(query)
         with self._lock:
-            rows: list[tuple[SortKey, Any]] = []
+            if len(query.models) == 1 and query.filter is None and not sorts:
+                plain = self._plain_page(query)
+                if plain is not None:
+                    return plain
+            rows: list[tuple[SortKey, _Row]] = []
             for model in query.models:
                 test = predicates[model]
                 ref = sorts.get(model)
                 keys = () if ref is None else document_keys(ref, resource_type_of(model))
-                candidates: Iterable[_Row] = self._rows[self._name(model)].values()
+                table = self._rows[self._name(model)]
+                candidates: Iterable[_Row] = table.by_id.values()
                 if query.filter is not None:
-                    candidates = _narrowed(candidates, query.filter, model)
+                    candidates = _narrowed(table, query.filter, model)
                 for row in candidates:
                     if test is not None and not test(row.resource):
                         continue
                     value = None if ref is None else python_sort_value(row.document, ref, keys)
-                    rows.append(((value is None, value, row.seq), row.resource))
-            rows.sort(key=lambda pair: order_key(pair[0]), reverse=query.descending)
+                    rows.append(((value is None, value, row.seq), row))
+            if sorts or len(query.models) > 1:
+                rows.sort(key=lambda pair: order_key(pair[0]), reverse=query.descending)
+            elif query.descending:
+                rows.reverse()  # one type, no sortBy: the rows are in creation order already
             return page_of(query, rows, self.cursors)
+
+    def _plain_page(self, query: Query) -> Page[_Row] | None:
+        """A page of one type in creation order, no filter, no cursor (``GET /Users?count=100``,
+        how identity providers list): taken without looking at the other rows."""
+        if query.cursor is not None or query.descending:
+            return None
+        rows = self._rows[self._name(query.models[0])].by_id
+        start = query.start_index - 1
+        stop = None if query.count is None else start + query.count
+        page = list(itertools.islice(rows.values(), start, stop))
+        return Page(resources=page, total=len(rows), start_index=query.start_index)
 
     def close(self) -> None:
         """Nothing to release."""
 
     def __len__(self) -> int:
         with self._lock:
-            return sum(len(rows) for rows in self._rows.values())
+            return sum(len(table.by_id) for table in self._rows.values())
 
 
-def _narrowed(rows: Iterable[_Row], node: Any, model: type[Any]) -> Iterable[_Row]:
-    """The rows that can match ``node``, found with the search documents; the evaluator
-    still decides each of them.
+def _narrowed(table: _Table, node: Any, model: type[Any]) -> Iterable[_Row]:
+    """The rows that can match ``node``, found with a column scan of their search
+    documents; the evaluator still decides each of them.
 
     A filter that holds only where a singular text attribute equals a string
     (``title eq "x"``, alone or as a term of an ``and``) can only match rows whose
     search document holds that string's comparable form there (the evaluator folds
     exactly as :func:`~scimcore.storage.comparable` does), so the other rows are
-    passed over with one dict lookup each instead of a run of the evaluator.
+    passed over by one scan of a hash column (:meth:`_Table.candidates`)
+    instead of a run of the evaluator each.
     """
     found = _narrowing_term(node, model)
     if found is None:
-        return rows
+        return table.by_id.values()
     term, ref = found
-    needle = comparable(term.value, ref.target)
     keys = document_keys(ref, resource_type_of(model))
-    if len(keys) == 1:
-        (key,) = keys
-        return [row for row in rows if row.document.get(key) == needle]
-    head, *rest = keys
-
-    def at(document: Any) -> Any:
-        value = document.get(head)
-        for key in rest:
-            value = value.get(key) if isinstance(value, dict) else None
-        return value
-
-    return [row for row in rows if at(row.document) == needle]
+    return table.candidates(keys, comparable(term.value, ref.target))
 
 
 def _narrowing_term(node: Any, model: type[Any]) -> tuple[Any, AttributeRef] | None:
