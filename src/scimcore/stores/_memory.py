@@ -143,7 +143,7 @@ class _Table:
         self._holes += 1
         if self._holes > 64 and 2 * self._holes > len(self._order):
             self._order = [row for row in self._order if row is not None]
-            self._position = {row.resource.id: i for i, row in enumerate(self._order)}
+            self._position = {row.resource.id: i for i, row in enumerate(self._order)}  # type: ignore[union-attr]
             self._columns.clear()
             self._holes = 0
 
@@ -404,13 +404,11 @@ class MemoryStore:
 
     def search_documents(self, query: Query) -> Page[dict[str, Any]]:
         """:meth:`search`, each resource as ``encode(resource, full=True)``."""
-        page = self._page(query)
-        return attrs.evolve(page, resources=[_json_copy(row.full) for row in page.resources])
+        return _mapped(self._page(query), lambda row: _json_copy(row.full))
 
     def search(self, query: Query) -> Page[Any]:
         """Filter with the evaluator, sort, page (see :class:`~scimcore.storage.Query`)."""
-        page = self._page(query)
-        return attrs.evolve(page, resources=[_clone(row.resource) for row in page.resources])
+        return _mapped(self._page(query), lambda row: _clone(row.resource))
 
     def _page(self, query: Query) -> Page[_Row]:
         """The page of rows a query asks for."""
@@ -464,6 +462,17 @@ class MemoryStore:
     def __len__(self) -> int:
         with self._lock:
             return sum(len(table.by_id) for table in self._rows.values())
+
+
+def _mapped(page: Page[_Row], item: Callable[[_Row], R]) -> Page[R]:
+    """The page with ``item(row)`` for each of its rows."""
+    return Page(
+        resources=[item(row) for row in page.resources],
+        total=page.total,
+        start_index=page.start_index,
+        next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
+    )
 
 
 def _narrowed(table: _Table, node: Any, model: type[Any]) -> Iterable[_Row]:
