@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import struct
 import threading
+from datetime import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -530,22 +531,36 @@ def _narrowing_term(node: Any, model: type[Any]) -> tuple[Any, AttributeRef] | N
     return node, ref
 
 
+#: Values a clone shares: immutable.
+_ATOMS = frozenset({str, int, float, bool, type(None), bytes, datetime})
+#: Per class: the (attribute, __init__ argument) of each init field; None: not attrs.
+_CLONE_PLANS: dict[type[Any], tuple[tuple[str, str], ...] | None] = {}
+
+
 def _clone(value: Any) -> Any:
     """A deep copy of a model value: attrs instances, lists and dicts are rebuilt.
 
     Faster than ``copy.deepcopy``, and right for attrs classes made at run time.
     """
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
     if isinstance(value, list):
         return [_clone(item) for item in value]
     if isinstance(value, dict):
         return {key: _clone(item) for key, item in value.items()}
-    cls = type(value)
-    if attrs.has(cls):
-        return cls(
-            **{
-                field.alias: _clone(getattr(value, field.name))
-                for field in attrs.fields(cls)
-                if field.init
-            }
+    try:
+        plan = _CLONE_PLANS[kind]
+    except KeyError:
+        plan = _CLONE_PLANS[kind] = (
+            tuple((field.name, field.alias) for field in attrs.fields(kind) if field.init)
+            if attrs.has(kind)
+            else None
         )
-    return value
+    if plan is None:
+        return value
+    arguments = {}
+    for name, alias in plan:
+        item = getattr(value, name)
+        arguments[alias] = item if type(item) in _ATOMS else _clone(item)
+    return kind(**arguments)
