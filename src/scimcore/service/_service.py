@@ -143,8 +143,12 @@ def _segment(resource_id: str) -> str:
     return resource_id if _UNRESERVED(resource_id) else quote(resource_id, safe="")
 
 
+#: Compact UTF-8 JSON. No check for cycles: a response is a tree built from JSON or a model.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def _dumps(document: Any) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(document).encode("utf-8")
 
 
 def _json_response(status: int, document: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:

@@ -35,7 +35,6 @@ per-operation ``status`` objects (:func:`~scimcore.codecs.v1.bulk_request_to_v2`
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -68,7 +67,7 @@ from scimcore.errors import (
 from scimcore.schema import ResourceType, Schema
 from scimcore.service._http import Request, Response
 from scimcore.service._params import parse_query
-from scimcore.service._service import Gen, ScimService, StoreCall
+from scimcore.service._service import Gen, ScimService, StoreCall, _dumps
 
 __all__ = ["V1_MEDIA_TYPE", "ScimV1Service"]
 
@@ -77,10 +76,6 @@ V1_MEDIA_TYPE = "application/json"
 log = logging.getLogger("scimcore.service")
 
 _DROPPED_HEADERS = frozenset({"content-type", "content-length"})
-
-
-def _dumps(document: Any) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class ScimV1Service(ScimService):

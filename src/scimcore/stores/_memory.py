@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import struct
 import threading
-from datetime import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import attrs
