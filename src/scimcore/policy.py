@@ -29,7 +29,7 @@ import attrs
 __all__ = ["Policy"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Policy:
     """Switches for the deviations scimcore tolerates; ``Policy()`` is :meth:`interop`.
 
