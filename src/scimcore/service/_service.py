@@ -45,6 +45,7 @@ from urllib.parse import quote
 
 import attrs
 
+from scimcore._json import compact
 from scimcore.codecs.v2 import Context as DecodeContext
 from scimcore.codecs.v2 import decode, encode
 from scimcore.codecs.v2._projection import project_document
@@ -143,12 +144,8 @@ def _segment(resource_id: str) -> str:
     return resource_id if _UNRESERVED(resource_id) else quote(resource_id, safe="")
 
 
-#: Compact UTF-8 JSON. No check for cycles: a response is a tree built from JSON or a model.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-
 def _dumps(document: Any) -> bytes:
-    return _ENCODER.encode(document).encode("utf-8")
+    return compact(document).encode("utf-8")
 
 
 def _json_response(status: int, document: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:

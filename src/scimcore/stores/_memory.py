@@ -151,8 +151,9 @@ class _Table:
             column[at : at + _CELL.size] = _HOLE
         self._holes += 1
         if self._holes > 64 and 2 * self._holes > len(self._order):
-            self._order = [row for row in self._order if row is not None]
-            self._position = {row.resource.id: i for i, row in enumerate(self._order)}  # type: ignore[union-attr]
+            kept = [row for row in self._order if row is not None]
+            self._position = {row.resource.id: i for i, row in enumerate(kept)}
+            self._order = [*kept]
             self._columns.clear()
             self._holes = 0
 

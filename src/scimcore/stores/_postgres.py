@@ -61,6 +61,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from scimcore._json import compact
 from scimcore.errors import (
     InternalServerError,
     InvalidValue,
@@ -194,7 +195,7 @@ def _has_nul(value: Any) -> bool:
 
 
 def _dumps(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = compact(value)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from scimcore._json import compact
 from scimcore.errors import (
     InternalServerError,
     InvalidValue,
@@ -200,12 +201,8 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-#: Compact JSON text; no check for cycles (documents are trees built from a model).
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-
 def _dumps(value: Any) -> str:
-    return _valid_text(_ENCODER.encode(value))
+    return _valid_text(compact(value))
 
 
 def _valid_text(text: str) -> str:
@@ -554,7 +551,7 @@ class SQLiteStore:
         document = search_document(doc, resource_type_of(model), registry_of(model))
         # JSON text spells U+0000 as \u0000: only then is the document walked. A lone
         # surrogate fails _dumps; the NUL check still comes first, as it always did.
-        text = _ENCODER.encode(document)
+        text = compact(document)
         if "\\u0000" in text and _has_nul(document):
             raise InvalidValue("SQLiteStore cannot store U+0000 in a string.")
         return _dumps(doc), _valid_text(text), document
