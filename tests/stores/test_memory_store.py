@@ -92,6 +92,7 @@ def test_hash_collisions_only_add_candidates(monkeypatch: pytest.MonkeyPatch) ->
     # With every cell 0, every row is a candidate (a collision everywhere): the
     # evaluator still decides, so the answer is the same.
     monkeypatch.setattr(_memory, "_MASK", 0)
+    monkeypatch.setattr(_memory, "_COMPILED", {})  # no probe made with the real mask
     store = MemoryStore()
     for i, title in enumerate(TITLES * 3):
         store.create(User(user_name=f"u{i}", title=title))
