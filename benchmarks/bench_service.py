@@ -1,11 +1,16 @@
-"""Service over HTTP on loopback: scimcore (SQLite) vs scim2-server 0.8.3, 5,000 users.
+"""Service over HTTP on loopback: scimcore vs scim2-server 0.8.3, 5,000 users.
 
 Both servers run as separate processes under the same uvicorn (one worker;
 httptools and uvloop when installed, as ``uvicorn[standard]`` gives), each
-holding the same 5,000 users created over HTTP: scimcore with its default
-store (``SQLiteStore``), scim2-server with its ``AsyncInMemoryStorage``.
-Targets from issue 7, as ratios of requests per second: GET by id ≥3×, a
-filter on a non-indexed attribute (``title``) ≥20×, create ≥3×.
+holding the same 5,000 users created over HTTP. scim2-server keeps them in its
+``AsyncInMemoryStorage``; scimcore runs in three variants, each against a fresh
+scim2-server (``SCIMCORE_BENCH_VARIANTS=sqlite,memory,thread`` picks them):
+``sqlite``, a ``SQLiteStore`` file as ``scimcore serve`` runs it (calls on the
+event loop, the default for a store with ``short_calls``); ``memory``, a
+``MemoryStore``, like for like with scim2-server; ``thread``, the SQLite store
+with ``sync_to_thread=True``. Targets from issue 7, as ratios of requests per
+second: GET by id ≥3×, a filter on a non-indexed attribute (``title``) ≥20×,
+create ≥3×.
 
 The load generator is ``wrk`` (Debian's ``apt-get install wrk``) when it is
 on ``PATH``: one process, one thread, ``CONNECTIONS`` keep-alive connections,
@@ -17,10 +22,8 @@ a lean raw-socket Python client on one keep-alive connection, which measures
 latency rather than throughput and compresses every ratio toward 1 (the
 client's own cost is in both times). The header line says which was used.
 
-A first row times a trivial ASGI app (a fixed 200 JSON body) under the same
+A first row times a trivial ASGI app (a fixed 200 body) under the same
 uvicorn with the same client: the HTTP floor no SCIM server can go below.
-Each comparison is run with the ASGI app's default (the sync store runs in a
-worker thread) and with ``sync_to_thread=False`` (on the event loop).
 
     python benchmarks/run.py service
 """
@@ -446,8 +449,8 @@ end
 
 
 def cases() -> list[Case]:
-    """The floor, then the three issue-7 comparisons for the default ASGI app (a sync
-    store off the event loop) and with ``sync_to_thread=False``; starts and seeds the servers.
+    """The floor, then the three issue-7 comparisons for each scimcore variant (see the
+    module docstring); starts and seeds the servers.
     """
     client = f"wrk -t1 -c{CONNECTIONS} ({WRK})" if WRK else "Python raw-socket client, 1 connection"
     print(f"client: {client}; times are per {'wrk run' if WRK else 'batch'} of N requests")
