@@ -155,3 +155,15 @@ def test_documents_are_copies() -> None:
     assert listed["title"] == "Guide" and "location" not in listed["meta"]
     listed["meta"]["version"] = "changed"
     assert store.get_document(User, user.id)["meta"]["version"] == user.meta.version
+
+
+def test_plain_pages_past_the_end_and_with_no_count() -> None:
+    store = MemoryStore()
+    ids: list[Any] = [store.create(User(user_name=f"u{i}")).id for i in range(5)]
+    store.delete(User, ids[0])
+    past = store.search(Query(models=(User,), start_index=9, count=3))
+    assert (past.total, past.resources) == (4, [])
+    everything = store.search(Query(models=(User,), start_index=2))
+    assert [u.id for u in everything.resources] == ids[2:]
+    nothing = store.search(Query(models=(User,), count=0))
+    assert (nothing.total, nothing.resources) == (4, [])
