@@ -522,8 +522,9 @@ def _too_deep(text: str) -> int | None:
     return None
 
 
-#: Texts parsed lately (the nodes are immutable): a service sees the same few filters
-#: and paths again and again. Bounded in count and in the length of a text kept.
+#: Texts parsed lately (the nodes are immutable): a client paging through a listing sends
+#: its filter with every page, pollers repeat theirs, PATCH paths recur. A miss costs one
+#: dict lookup. Bounded in count and in the length of a text kept.
 _PARSED: dict[tuple[str, str, int, Policy], Any] = {}
 _CACHED_COUNT = 512
 _CACHED_LENGTH = 1024
