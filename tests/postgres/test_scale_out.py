@@ -10,7 +10,6 @@ overwritten.
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import subprocess
@@ -18,7 +17,6 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http import client as httpclient
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +25,7 @@ import pytest
 
 from scimcore.models import User
 from scimcore.stores import PostgresStore, SQLiteStore
+from tests._live import Client
 
 from .conftest import schema_name
 
@@ -49,20 +48,8 @@ def _free_port() -> int:
 def _request(
     port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], Any]:
-    sent = {"Authorization": f"Bearer {TOKEN}", **(headers or {})}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        sent["Content-Type"] = "application/scim+json"
-    connection = httpclient.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request(method, PREFIX + path, body=data, headers=sent)
-        response = connection.getresponse()
-        payload = response.read()
-        received = {k.lower(): v for k, v in response.getheaders()}
-        return response.status, received, json.loads(payload) if payload else None
-    finally:
-        connection.close()
+    reply = Client(port, PREFIX, TOKEN).request(method, path, body, headers=headers)
+    return reply.status, reply.headers, reply.json
 
 
 def _command() -> list[str]:
