@@ -23,6 +23,18 @@ class TestMemoryStore(StoreContract):
         store.close()
 
 
+class TestMemoryStoreEvaluatorOnly(StoreContract):
+    """``scan_columns=False``: the evaluator on every row, no hash-column narrowing."""
+
+    hypothesis_examples: ClassVar[int] = 100
+
+    @pytest.fixture
+    def store(self) -> Iterator[MemoryStore]:
+        store = MemoryStore(scan_columns=False)
+        yield store
+        store.close()
+
+
 class TestSQLiteStore(StoreContract):
     #: The acceptance run: SQL against the evaluator, at least 2,000 generated examples.
     hypothesis_examples: ClassVar[int] = 2000

@@ -42,7 +42,13 @@ def _expected(store: MemoryStore, text: str) -> list[str]:
     """The evaluator over every stored user, in creation order."""
     matches = compile_filter(text, User)
     everyone = store.search(Query(models=(User,)))
-    return [user.id for user in everyone.resources if matches(user)]
+    expected = [user.id for user in everyone.resources if matches(user)]
+    store.scan_columns = False  # the store's own evaluator scan agrees
+    try:
+        assert _search(store, text) == expected
+    finally:
+        store.scan_columns = True
+    return expected
 
 
 def _apply(store: MemoryStore, plan: list[tuple[str, int, str | None]]) -> None:

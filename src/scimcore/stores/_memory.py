@@ -233,7 +233,11 @@ class MemoryStore:
 
     ``models`` are the resource models it keeps (default ``User`` and ``Group``);
     ``unique`` adds unique attributes per resource type to the schema's own
-    (``{"User": ["externalId"], "Group": ["displayName"]}``).
+    (``{"User": ["externalId"], "Group": ["displayName"]}``). ``scan_columns``
+    (default on) narrows an ``eq`` on a singular text attribute with a hash
+    column before the evaluator decides (see docs/storage.md); off, every search
+    runs the evaluator on every row: the plain reference, as an oracle or a
+    baseline. The answers are the same either way.
 
     >>> from scimcore.models import User
     >>> store = MemoryStore()
@@ -256,8 +260,10 @@ class MemoryStore:
         clock: Clock = utcnow,
         cursor_secret: bytes | None = None,
         cursor_timeout: float | None = 3600.0,
+        scan_columns: bool = True,
     ) -> None:
         self.models = tuple(models) if models is not None else default_models()
+        self.scan_columns = scan_columns
         self._by_name = check_models(self.models)
         unique = unique or {}
         extra = {k.casefold(): tuple(v) for k, v in unique.items()}
@@ -449,7 +455,7 @@ class MemoryStore:
                 keys = () if ref is None else document_keys(ref, resource_type_of(model))
                 table = self._rows[self._name(model)]
                 candidates: Iterable[_Row] = table.by_id.values()
-                if query.filter is not None:
+                if query.filter is not None and self.scan_columns:
                     candidates = _narrowed(table, query.filter, model)
                 for row in candidates:
                     if test is not None and not test(row.resource):
