@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from scimcore.errors import InvalidFilter
 from scimcore.filter import compile_filter, parse_filter
-from scimcore.models import Name, User
+from scimcore.models import Group, GroupMember, Name, User
 from scimcore.storage import Query
 from scimcore.stores import MemoryStore, _memory
 
@@ -173,3 +173,45 @@ def test_plain_pages_past_the_end_and_with_no_count() -> None:
     assert [u.id for u in everything.resources] == ids[2:]
     nothing = store.search(Query(models=(User,), count=0))
     assert (nothing.total, nothing.resources) == (4, [])
+
+
+# A group write: ("create" | "replace", key, member ids) or ("delete", key, ()).
+group_writes = st.lists(
+    st.tuples(
+        st.sampled_from(["create", "create", "replace", "delete"]),
+        st.integers(0, 12),
+        st.lists(st.sampled_from([f"m{i}" for i in range(8)]), max_size=6),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(group_writes, st.booleans())
+def test_memberships_follow_every_group_write(
+    plan: list[tuple[str, int, list[str]]], early: bool
+) -> None:
+    store = MemoryStore()
+    wanted = [f"m{i}" for i in range(9)]  # m8 is in no group
+    if early:
+        store.memberships(Group, wanted)  # the map exists before the writes
+    live: set[int] = set()
+    for action, key, members in plan:
+        group = Group(
+            id=f"g{key}",
+            display_name=f"Group {key}",
+            members=[GroupMember(value=m) for m in members],
+        )
+        if action == "create" and key not in live:
+            store.create(group)
+            live.add(key)
+        elif action == "replace" and key in live:
+            store.replace(group)
+        elif action == "delete" and key in live:
+            store.delete(Group, f"g{key}")
+            live.discard(key)
+    expected: dict[str, list[tuple[str, str | None]]] = {m: [] for m in wanted}
+    for group in store.search(Query(models=(Group,))).resources:  # in creation order
+        for member in {m.value for m in group.members}:
+            expected[member].append((group.id, group.display_name))
+    assert store.memberships(Group, wanted) == expected
