@@ -176,7 +176,9 @@ class _Table:
             self._listed = {}
             for resource_id, row in self.by_id.items():
                 self._list(resource_id, row)
-        listed = self._listed.get(member, {})
+        listed = self._listed.get(member)
+        if not listed:
+            return []
         return sorted((self.by_id[i] for i in listed), key=lambda row: row.seq)
 
     def _list(self, resource_id: str, row: _Row) -> None:
