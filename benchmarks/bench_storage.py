@@ -3,7 +3,7 @@
 - ``userName eq`` (an IdP's lookup before it creates a user): SQLiteStore's index
   seek against the evaluator scanning every user of a MemoryStore
   (``scan_columns=False``; target ≥100×), and, for information, against the
-  MemoryStore's default hash-column scan (a scan too, but of 4 bytes a user).
+  MemoryStore's default hash-column scan (a scan too, but of 2 bytes a user).
 - ``name.familyName eq "x" and active eq true`` with ``count=100`` (no index: a
   scan in SQL, with the total) against scim2-server 0.8.3's ``InMemoryStorage.search``
   over the same users, driven as its own storage contract drives it (target ≥20×).
