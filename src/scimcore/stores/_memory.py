@@ -120,9 +120,9 @@ class _Table:
     a few microseconds, instead of a dict lookup a row in Python. Deleted rows
     leave holes, closed up once they are half the table.
 
-    For groups, ``listing(member)`` gives the ids of the rows whose ``members``
-    hold that value, from a map built on first use and kept current by writes
-    (computed ``User.groups`` reads it on every read of a user).
+    For groups, ``listing(member)`` gives the rows whose ``members`` hold that
+    value, from a map (member value → row ids) built on first use and kept
+    current by writes (computed ``User.groups`` reads it on every read of a user).
     """
 
     def __init__(self) -> None:
