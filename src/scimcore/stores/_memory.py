@@ -39,7 +39,7 @@ from scimcore.stores._common import (
     unknown_model,
     utcnow,
 )
-from scimcore.stores.sql._document import document_keys, search_document
+from scimcore.stores.sql._document import document_keys, search_document, singular_value
 
 __all__ = ["MemoryStore", "default_models", "predicate"]
 
@@ -223,13 +223,15 @@ class _Table:
 
 def _probe(needle: str) -> re.Pattern[bytes]:
     """What :meth:`_Table.candidates` looks for: the cell of ``needle``."""
-    return re.compile(re.escape(_CELL.pack(hash(needle) & _MASK)))
+    return re.compile(re.escape(_cell_of(needle)))
 
 
 def _cell(document: Mapping[str, Any], keys: tuple[str, ...]) -> bytes:
-    value: Any = document
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
+    """A row's cell in the hash column of ``keys``."""
+    return _cell_of(singular_value(document, keys))
+
+
+def _cell_of(value: Any) -> bytes:
     return _CELL.pack(hash(value) & _MASK if isinstance(value, str) else 0)
 
 

@@ -81,7 +81,7 @@ from scimcore.stores._common import (
 from scimcore.stores._memory import default_models, predicate, search_policy
 from scimcore.stores.sql._compiler import FilterCompiler, Slot
 from scimcore.stores.sql._dialect import SQLiteDialect
-from scimcore.stores.sql._document import search_document, search_values
+from scimcore.stores.sql._document import search_document, search_values, singular_value
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -1081,24 +1081,14 @@ def _slot_plan(slots: Mapping[str, tuple[str, ...]]) -> _SlotPlan:
 
 
 def _row(document: Mapping[str, Any], plan: _SlotPlan) -> list[Any]:
-    """The column values of a search row: :func:`_scalar` of every slot, walking the
+    """The column values of a search row: the singular value of every slot, walking the
     document's own keys (a handful) rather than every slot (dozens)."""
     width, by_first = plan
     values: list[Any] = [None] * width
     for key, top in document.items():
         for index, rest in by_first.get(key, ()):
-            values[index] = _scalar(top, rest)
+            values[index] = singular_value(top, rest)
     return values
-
-
-def _scalar(document: Any, keys: tuple[str, ...]) -> Any:
-    """The singular value at ``keys`` of a search document, for its column (or ``None``)."""
-    value: Any = document
-    for key in keys:
-        if not isinstance(value, dict):  # search documents are plain JSON values
-            return None
-        value = value.get(key)
-    return None if isinstance(value, dict | list) else value
 
 
 def _keyset(descending: bool, params: dict[str, Any], key: SortKey) -> str:

@@ -35,7 +35,7 @@ from scimcore.schema import (
 )
 from scimcore.storage._values import comparable, fold
 
-__all__ = ["search_document", "search_values"]
+__all__ = ["search_document", "search_values", "singular_value"]
 
 # Theory of operation of the code below: a *plan* per (registry, resource type) maps
 # every key a document may use to what it becomes, so that building a search document
@@ -243,6 +243,23 @@ def search_values(document: Mapping[str, Any], keys: tuple[str, ...]) -> list[An
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
     return [v for v in flat if not isinstance(v, Mapping)]
+
+
+def singular_value(document: Any, keys: tuple[str, ...]) -> Any:
+    """The one simple value at a key path of a search document, or ``None`` (no value,
+    or a list or object there).
+
+    >>> singular_value({"name": {"familyname": "jensen"}}, ("name", "familyname"))
+    'jensen'
+    >>> singular_value({"emails": [{"value": "a"}]}, ("emails", "value")) is None
+    True
+    """
+    value: Any = document
+    for key in keys:
+        if not isinstance(value, dict):  # search documents are plain JSON values
+            return None
+        value = value.get(key)
+    return None if isinstance(value, dict | list) else value
 
 
 def document_keys(ref: AttributeRef, resource_type: ResourceType) -> tuple[str, ...]:
