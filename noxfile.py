@@ -1,4 +1,4 @@
-"""Development sessions: ``nox -s tests lint typing docs bench``."""
+"""Development sessions: ``nox -s tests quick coverage lint typing docs bench``."""
 
 from __future__ import annotations
 
@@ -6,13 +6,23 @@ import nox
 
 nox.options.sessions = ["tests", "coverage", "lint", "typing", "docs"]
 nox.options.default_venv_backend = "venv"
+# Keep each session's virtualenv between runs (`nox -s quick` is a sub-minute loop);
+# `nox --reuse-venv=no` starts afresh.
+nox.options.reuse_venv = "yes"
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite: unit, property, doctests and the docs' examples."""
+    """The whole test suite: unit, property, doctests and the docs' examples, on every CPU."""
     session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", *session.posargs)
+    session.run("python", "-m", "pytest", "-n", "auto", *session.posargs)
+
+
+@nox.session
+def quick(session: nox.Session) -> None:
+    """Every test not marked ``slow``, on every CPU (about 30 s of CPU time)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "-m", "not slow", "-n", "auto", *session.posargs)
 
 
 @nox.session
@@ -35,10 +45,11 @@ def coverage(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check."""
-    session.install("ruff>=0.6")
+    """ruff check, ruff format --check, and the import contracts (lint-imports)."""
+    session.install("-e", ".[lint]")
     session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py", "docs")
     session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py", "docs")
+    session.run("lint-imports")
 
 
 @nox.session
@@ -61,3 +72,12 @@ def bench(session: nox.Session) -> None:
     """The benchmarks, side by side with the pinned peers; prints ratios."""
     session.install("-e", ".[bench,test]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The long reliability runs at the issues' scale (minutes; PostgreSQL for the postgres one)."""
+    session.install("-e", ".[test]")
+    for store in ("sqlite", "postgres", "memory"):
+        session.run("python", "benchmarks/soak_searches.py", "--store", store)
+    session.run("python", "benchmarks/soak_connections.py")

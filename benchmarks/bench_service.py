@@ -8,7 +8,9 @@ scim2-server (``SCIMCORE_BENCH_VARIANTS=sqlite,memory,thread`` picks them):
 ``sqlite``, a ``SQLiteStore`` file as ``scimcore serve`` runs it (calls on the
 event loop, the default for a store with ``short_calls``); ``memory``, a
 ``MemoryStore``, like for like with scim2-server; ``thread``, the SQLite store
-with ``sync_to_thread=True``. Targets from issue 7, as ratios of requests per
+with ``sync_to_thread=True``; and, when asked for, ``serve`` and ``inspect``:
+``scimcore serve``'s whole app (its log and failed-authentication wrappers) on
+the SQLite store, without and with ``--inspect``. Targets from issue 7, as ratios of requests per
 second: GET by id ≥3×, a filter on a non-indexed attribute (``title``) ≥20×,
 create ≥3×.
 
@@ -88,6 +90,16 @@ def _serve(kind: str, port: int, directory: str) -> None:
             await send({"type": "http.response.body", "body": body})
 
         app: Any = trivial
+    elif kind in ("scimcore-serve", "scimcore-inspect"):
+        from scimcore._serve import build_app
+        from scimcore.policy import Policy
+        from scimcore.stores import SQLiteStore
+
+        # What `scimcore serve` runs (its logging and failed-authentication wrappers), with
+        # `--inspect` (200 requests kept) or without.
+        inspect = {"inspect": 200} if kind == "scimcore-inspect" else {}
+        store = SQLiteStore(Path(directory) / "bench.sqlite3")
+        app = build_app(store, [], Policy.interop(), **inspect)
     elif kind.startswith("scimcore"):
         from scimcore.asgi import create_app
         from scimcore.service import ScimService
@@ -466,6 +478,9 @@ def cases() -> list[Case]:
         "memory": ("scimcore-memory", " (MemoryStore)"),
         # The SQLite store with every request handed to a worker thread.
         "thread": ("scimcore-thread", " (sync_to_thread=True)"),
+        # `scimcore serve`'s whole app on the SQLite store, without and with --inspect.
+        "serve": ("scimcore-serve", " (serve's app)"),
+        "inspect": ("scimcore-inspect", " (serve --inspect)"),
     }
     wanted = os.environ.get("SCIMCORE_BENCH_VARIANTS", "sqlite,memory,thread").split(",")
     out = [floor]

@@ -107,12 +107,17 @@ class LiveServer:
     """uvicorn serving an ASGI app in a thread, on a port the OS chose.
 
     ``with LiveServer(app) as port:`` starts it and gives the port; leaving the
-    block stops it.
+    block stops it. ``options`` go to ``uvicorn.Config`` as they are.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **options: Any) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="error", access_log=False, lifespan="on"
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="error",
+            access_log=False,
+            **{"lifespan": "on", **options},
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

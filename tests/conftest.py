@@ -4,6 +4,9 @@
 (``SCIMCORE_POSTGRES_DSN``, default ``postgresql://postgres@127.0.0.1:5432/test``).
 When the server cannot be reached the test is skipped with a message naming it,
 except under ``CI=true``, where it fails: CI must never skip these tests.
+
+Tests marked ``slow`` (the long property, differential, compliance and multi-process
+HTTP tests) are left out by ``nox -s quick`` (``-m "not slow"``); the full suite runs them.
 """
 
 from __future__ import annotations
@@ -13,6 +16,18 @@ import os
 import pytest
 
 DEFAULT_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+#: Tests inherited from ``scimcore.testing.StoreContract`` (library code, which cannot
+#: assume the ``slow`` marker): the differential searches against the evaluator, slow
+#: wherever a store runs them.
+SLOW_CONTRACT_TESTS = frozenset({"test_differential_search", "test_differential_search_generated"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the store contract's differential searches ``slow``."""
+    for item in items:
+        if isinstance(item, pytest.Function) and item.originalname in SLOW_CONTRACT_TESTS:
+            item.add_marker(pytest.mark.slow)
 
 
 def _in_ci() -> bool:

@@ -33,6 +33,8 @@ TABLE = [
     (errors.PreconditionFailed, 412, None),
     (errors.PayloadTooLarge, 413, None),
     (errors.UnsupportedMediaType, 415, None),
+    (errors.TooManyRequests, 429, None),
+    (errors.ServiceUnavailable, 503, None),
     (errors.InternalServerError, 500, None),
     (errors.NotImplementedByServer, 501, None),
 ]
@@ -116,7 +118,8 @@ def test_location_is_shown() -> None:
     [
         (400, "noSuchType", errors.BadRequest),
         (418, None, errors.BadRequest),
-        (503, None, errors.InternalServerError),
+        (502, None, errors.InternalServerError),
+        (503, None, errors.ServiceUnavailable),
         (404, "uniqueness", errors.NotFound),  # the status wins over a mismatched scimType
     ],
 )

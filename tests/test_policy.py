@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 
 from scimcore import Policy
@@ -42,3 +44,47 @@ def test_every_switch_is_documented() -> None:
 
 def test_policies_are_frozen_and_hashable() -> None:
     assert len({Policy(), Policy.interop(), Policy.strict()}) == 2
+
+
+DOCS = Path(__file__).parent.parent / "docs" / "policy.md"
+PRESETS = {
+    "strict": Policy.strict(),
+    "entra": Policy.entra(),
+    "okta": Policy.okta(),
+    "interop": Policy.interop(),
+}
+
+
+def _table(heading: str) -> list[list[str]]:
+    """The rows of the first table after ``heading`` in docs/policy.md, cells stripped."""
+    rows: list[list[str]] = []
+    for line in DOCS.read_text(encoding="utf-8").split(heading, 1)[1].splitlines():
+        if line.startswith("|"):
+            rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
+        elif rows:
+            break
+    return rows
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f'`"{value}"`'
+
+
+def test_the_switch_table_of_the_docs_matches_the_presets() -> None:
+    header, _, *rows = _table("## The switches")
+    assert header[:5] == ["switch", *PRESETS]
+    assert [row[0] for row in rows] == [f"`{name}`" for name in SWITCHES]
+    for row in rows:
+        name = row[0].strip("`")
+        shown = [_shown(getattr(policy, name)) for policy in PRESETS.values()]
+        assert row[1:5] == shown, name
+        assert all(row[5:8]), name  # what it tolerates, who sends it, the source
+
+
+def test_every_provider_reference_is_explained() -> None:
+    _, _, *rows = _table("## Provider behaviours by reference")
+    refs = [row[0] for row in rows]
+    assert refs == [f"E{n}" for n in range(1, 21)] + [f"O{n}" for n in range(1, 12)]
+    assert all(len(row) == 4 and all(row) for row in rows)

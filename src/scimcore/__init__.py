@@ -2,7 +2,8 @@
 
 The public surface is curated here; everything in a ``_private`` module may
 change. The sub-modules that need an optional dependency (``asgi``, ``wsgi``,
-``strategies`` needs Hypothesis, ``testing`` needs pytest) load on first use.
+``client`` needs httpx, ``strategies`` needs Hypothesis, ``testing`` needs
+pytest) load on first use.
 
 >>> import scimcore
 >>> user = scimcore.codecs.v2.decode({"userName": "bjensen", "active": True}, scimcore.User)
@@ -39,7 +40,9 @@ from scimcore.errors import (
     PreconditionFailed,
     ScimError,
     Sensitive,
+    ServiceUnavailable,
     TooMany,
+    TooManyRequests,
     Unauthorized,
     Uniqueness,
     UnsupportedMediaType,
@@ -57,7 +60,7 @@ from scimcore.models import (
     SearchRequest,
     User,
 )
-from scimcore.patch import PatchResult, apply_patch, patch_result
+from scimcore.patch import PatchResult, PlanPolicy, apply_patch, patch_result, plan_patch
 from scimcore.policy import Policy
 from scimcore.schema import (
     Attribute,
@@ -70,9 +73,9 @@ from scimcore.schema import (
 from scimcore.service import Request, Response, ScimService
 
 if TYPE_CHECKING:
-    from scimcore import asgi, strategies, testing, wsgi
+    from scimcore import asgi, client, strategies, testing, wsgi
 
-_LAZY = ("asgi", "wsgi", "strategies", "testing")
+_LAZY = ("asgi", "wsgi", "strategies", "testing", "client")
 
 
 def __getattr__(name: str) -> Any:
@@ -112,6 +115,7 @@ __all__ = [
     "PatchPath",
     "PatchResult",
     "PayloadTooLarge",
+    "PlanPolicy",
     "Policy",
     "PreconditionFailed",
     "Request",
@@ -124,7 +128,9 @@ __all__ = [
     "SearchRequest",
     "Sensitive",
     "ServiceProviderConfig",
+    "ServiceUnavailable",
     "TooMany",
+    "TooManyRequests",
     "Unauthorized",
     "Uniqueness",
     "UnsupportedMediaType",
@@ -132,12 +138,14 @@ __all__ = [
     "__version__",
     "apply_patch",
     "asgi",
+    "client",
     "codecs",
     "compile_filter",
     "core_schemas",
     "parse_filter",
     "parse_path",
     "patch_result",
+    "plan_patch",
     "stores",
     "strategies",
     "testing",

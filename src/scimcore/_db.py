@@ -51,8 +51,15 @@ def _open(args: argparse.Namespace, *, create: bool, upgrade: bool) -> int:
     except ImportError:
         print("scimcore: 'db' needs psycopg: pip install 'scimcore[postgres]'", file=sys.stderr)
         return 2
+    from scimcore._keys import CannotOpen, reach_postgres
+
+    try:
+        reach_postgres(args.dsn)  # one try, not a pool's 30 s of retries
+    except CannotOpen as error:
+        print(f"scimcore: {error}", file=sys.stderr)
+        return 1
     from scimcore.errors import ScimError
-    from scimcore.stores._postgres import SCHEMA_VERSION, PostgresStore
+    from scimcore.stores.postgres import SCHEMA_VERSION, PostgresStore
 
     try:
         store = PostgresStore(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,7 +47,28 @@ def _parser() -> argparse.ArgumentParser:
     from scimcore._db import add_parser as add_db
 
     add_db(commands)
+    from scimcore._keys import add_parsers as add_keys
+
+    add_keys(commands)
     return parser
+
+
+def _joined(argv: list[str]) -> list[str]:
+    """``--token -x`` as ``--token=-x``: a token may start with ``-``, which argparse would
+    take for an option.
+
+    >>> _joined(["serve", "--token", "-abc", "--port", "1"])
+    ['serve', '--token=-abc', '--port', '1']
+    """
+    joined: list[str] = []
+    values = iter(argv)
+    for arg in values:
+        if arg in ("--token", "--token-file"):
+            value = next(values, None)
+            joined.append(arg if value is None else f"{arg}={value}")
+        else:
+            joined.append(arg)
+    return joined
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,8 +80,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...
     0
     """
-    args = _parser().parse_args(argv)
-    status: int = args.run(args)
+    args = _parser().parse_args(_joined(sys.argv[1:] if argv is None else list(argv)))
+    try:
+        status: int = args.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`scimcore schemas | head`): stop quietly, as `cat` does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a bug or an unforeseen failure: still one line, exit 1
+        first = next((line for line in str(error).splitlines() if line.strip()), "")
+        print(f"scimcore: {type(error).__name__}: {first.strip()}", file=sys.stderr)
+        return 1
     return status
 
 

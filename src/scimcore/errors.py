@@ -30,8 +30,10 @@ The tree (status in brackets; ``scimType`` after the colon)::
     ├── PreconditionFailed [412]
     ├── PayloadTooLarge [413]
     ├── UnsupportedMediaType [415]
+    ├── TooManyRequests [429]                         RFC 6585 §4 (a client reads it)
     ├── InternalServerError [500]
-    └── NotImplementedByServer [501]
+    ├── NotImplementedByServer [501]
+    └── ServiceUnavailable [503]                      (a client reads it)
 
 Errors about a text (a filter, a PATCH path) carry the ``source`` and the
 ``span`` of the fault, and ``str()`` draws a caret under it. Errors about a
@@ -49,6 +51,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "ERROR_LOCATION_SCHEMA",
     "ERROR_SCHEMA",
     "BadRequest",
     "Conflict",
@@ -71,7 +74,9 @@ __all__ = [
     "PreconditionFailed",
     "ScimError",
     "Sensitive",
+    "ServiceUnavailable",
     "TooMany",
+    "TooManyRequests",
     "Unauthorized",
     "Uniqueness",
     "UnsupportedMediaType",
@@ -79,6 +84,8 @@ __all__ = [
 ]
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+#: The extension of an Error message that names its bad value (``location``, a JSON path).
+ERROR_LOCATION_SCHEMA = "urn:scimcore:params:scim:api:messages:2.0:ErrorLocation"
 
 
 class ScimError(Exception):
@@ -88,6 +95,8 @@ class ScimError(Exception):
     each class has a default. ``location`` is the JSON path of the bad value,
     when there is one. ``source`` and ``span`` (start, end) locate a fault in
     a text such as a filter; ``str()`` then shows the text with a caret line.
+    ``request`` and ``response`` are set by :mod:`scimcore.client` on the
+    errors a server answered with.
 
     >>> print(InvalidPath("Unknown attribute 'foo'.", source="foo.bar", span=(0, 3)))
     Unknown attribute 'foo'.
@@ -103,6 +112,10 @@ class ScimError(Exception):
     location: str | None
     source: str | None
     span: tuple[int, int] | None
+    # Set by scimcore.client on an error a server answered: the request that failed
+    # and the response (``HttpRequest``, ``HttpResponse``); None otherwise.
+    request: Any = None
+    response: Any = None
 
     def __init__(
         self,
@@ -133,21 +146,49 @@ class ScimError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.detail!r})"
 
+    @property
+    def described(self) -> str:
+        """``detail``, followed by the attribute it is about when there is one.
+
+        >>> InvalidValue("Expected a string, got a number.", location="$.emails[0].value").described
+        'Expected a string, got a number. (at emails[0].value)'
+        """
+        where = (self.location or "$").removeprefix("$").removeprefix(".")
+        if not where or where in self.detail:
+            return self.detail
+        return f"{self.detail} (at {where})"
+
     def to_dict(self) -> dict[str, Any]:
         """The RFC 7644 §3.12 Error message for this error.
 
-        ``status`` is a string, as the RFC's examples show it.
+        ``status`` is a string, as the RFC's examples show it. An error about
+        one value names it in ``detail`` and in the extension
+        :data:`ERROR_LOCATION_SCHEMA` (``location``, a JSON path).
+
+        >>> InvalidValue("Expected a string.", location="$.emails[0].value").to_dict()
+        ... # doctest: +NORMALIZE_WHITESPACE
+        {'schemas': ['urn:ietf:params:scim:api:messages:2.0:Error',
+                     'urn:scimcore:params:scim:api:messages:2.0:ErrorLocation'],
+         'scimType': 'invalidValue', 'detail': 'Expected a string. (at emails[0].value)',
+         'status': '400',
+         'urn:scimcore:params:scim:api:messages:2.0:ErrorLocation':
+             {'location': '$.emails[0].value'}}
 
         >>> Uniqueness("userName 'bjensen' is taken.").to_dict()
         ... # doctest: +NORMALIZE_WHITESPACE
         {'schemas': ['urn:ietf:params:scim:api:messages:2.0:Error'],
          'scimType': 'uniqueness', 'detail': "userName 'bjensen' is taken.", 'status': '409'}
         """
-        message: dict[str, Any] = {"schemas": [ERROR_SCHEMA]}
+        located = self.location is not None and self.location != "$"
+        message: dict[str, Any] = {
+            "schemas": [ERROR_SCHEMA, ERROR_LOCATION_SCHEMA] if located else [ERROR_SCHEMA]
+        }
         if self.scim_type is not None:
             message["scimType"] = self.scim_type
-        message["detail"] = self.detail
+        message["detail"] = self.described
         message["status"] = str(self.status)
+        if located:
+            message[ERROR_LOCATION_SCHEMA] = {"location": self.location}
         return message
 
 
@@ -307,6 +348,13 @@ class UnsupportedMediaType(ScimError):
     default_detail = "The request body must be application/scim+json or application/json."
 
 
+class TooManyRequests(ScimError):
+    """429: the server is rate-limiting the client; ``Retry-After`` says when to come back."""
+
+    status = 429
+    default_detail = "Too many requests."
+
+
 class InternalServerError(ScimError):
     """500: an unexpected failure; its detail never shows internals."""
 
@@ -319,6 +367,13 @@ class NotImplementedByServer(ScimError):
 
     status = 501
     default_detail = "The requested operation is not supported."
+
+
+class ServiceUnavailable(ScimError):
+    """503: the server cannot answer now (``Retry-After`` may say when)."""
+
+    status = 503
+    default_detail = "The service is unavailable."
 
 
 _BY_SCIM_TYPE: dict[str, type[ScimError]] = {
@@ -352,8 +407,10 @@ _BY_STATUS: dict[int, type[ScimError]] = {
         PreconditionFailed,
         PayloadTooLarge,
         UnsupportedMediaType,
+        TooManyRequests,
         InternalServerError,
         NotImplementedByServer,
+        ServiceUnavailable,
     )
 }
 

@@ -21,10 +21,10 @@ def _hypothesis_setup_hook() -> None:
 
 
 # ----------------------------------------------------------------------------- PATCH requests
-# Owned by the PATCH engine (scimcore.patch). patch_requests(model) generates RFC 7644 §3.5.2
-# request bodies for a resource model, read from its schemas: mostly well-formed and well-typed,
-# with the deviations identity providers send, and some faults (unknown attributes, wrong types,
-# filters that match nothing), so that a server sees what it must refuse as well as accept.
+# patch_requests(model) generates RFC 7644 §3.5.2 request bodies for a resource model, read
+# from its schemas: mostly well-formed and well-typed, with the deviations identity providers
+# send, and some faults (unknown attributes, wrong types, filters that match nothing), so that a
+# server sees what it must refuse as well as accept.
 
 
 def patch_requests(model: type, *, max_operations: int = 4) -> Any:
@@ -118,7 +118,7 @@ def _patch_operations(model: type) -> Any:
         )
         operation: dict[str, Any] = {"op": draw(ops_case(op))}
         if shape == "selection" and top.multi_valued and target is top:
-            # Entra E5: {"op": "Remove", "path": "members", "value": [{"value": "…"}]}
+            # remove_with_value: Entra sends {"op": "Remove", "path": "members", "value": [{…}]}
             operation["op"] = draw(ops_case("remove"))
             operation["path"] = text
             operation["value"] = draw(_patch_value(top))
@@ -158,9 +158,8 @@ def _patch_operations(model: type) -> Any:
 
 
 # ----------------------------------------------------------------------------- resources
-# Owned by the models developer (scimcore.models, scimcore.codecs.v2). resources(model)
-# generates typed instances of any model class, read from its schema; every one survives
-# decode(encode(x, full=True), type(x)) == x.
+# resources(model) generates typed instances of any model class, read from its schema; every
+# one survives decode(encode(x, full=True), type(x)) == x.
 
 __all__ += ["resources"]
 
@@ -273,9 +272,9 @@ def _register_resource_types() -> None:
 
 
 # ----------------------------------------------------------------------------- filters and paths
-# Owned by the filter module: the strategies live in scimcore.filter._strategies. filters(model)
-# and paths(model) draw ASTs (over a model's real attributes, with well-typed values);
-# filter_strings() and path_strings() draw text from grammar.lark with hypothesis.extra.lark.
+# The strategies live in scimcore.filter._strategies. filters(model) and paths(model) draw
+# ASTs (over a model's real attributes, with well-typed values); filter_strings() and
+# path_strings() draw text from grammar.lark with hypothesis.extra.lark.
 
 from scimcore.filter._strategies import (  # noqa: E402
     filter_strings,

@@ -124,6 +124,7 @@ def custom_models(draw: Any) -> Any:
     return make_model(schema, resource_type=resource_type, extensions=[ext])
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), custom_models())
 def test_round_trip_custom_schemas(data: Any, model: Any) -> None:
@@ -131,6 +132,7 @@ def test_round_trip_custom_schemas(data: Any, model: Any) -> None:
     assert decode(encode(instance, full=True), model) == instance
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_attribute(), min_size=1, max_size=6).map(_unique))
 def test_schema_model_schema(attributes: list[Attribute]) -> None:

@@ -1,4 +1,8 @@
-"""Parsing filters and PATCH paths: RFC 7644 examples, acceptance cases T001–T026, errors."""
+"""Parsing filters and PATCH paths: RFC 7644 examples, acceptance cases, errors.
+
+T-numbers (T001–T026) label the project's acceptance cases for the grammar (RFC 7644
+§3.4.2.2 and §3.5.2, errata applied; docs/filters.md).
+"""
 
 from __future__ import annotations
 
@@ -468,6 +472,14 @@ class TestErrors:
         with pytest.raises(InvalidFilter) as caught:
             parse_filter(text)
         assert str(caught.value) == f"The filter is longer than {MAX_LENGTH} characters."
+
+    def test_long_texts_parse_but_are_not_cached(self) -> None:
+        from scimcore.filter import _parser
+
+        text = " or ".join(f'userName eq "u{n}"' for n in range(80))
+        assert len(text) > _parser._CACHED_LENGTH
+        assert len(parse_filter(text).operands) == 80  # type: ignore[union-attr]
+        assert not any(key[0] == text for key in _parser._PARSED)
 
     def test_depth_limit(self) -> None:
         deep = "(" * MAX_DEPTH + "a pr" + ")" * MAX_DEPTH

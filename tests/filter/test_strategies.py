@@ -33,6 +33,7 @@ GRAMMAR_SETTINGS = settings(SETTINGS, max_examples=20)
 POLICIES = st.sampled_from([Policy(), Policy.strict()])
 
 
+@pytest.mark.slow
 @GRAMMAR_SETTINGS
 @given(filter_strings(), POLICIES, st.sampled_from([1, 2]))
 def test_generated_text_parses_or_is_an_invalid_filter(
@@ -47,6 +48,7 @@ def test_generated_text_parses_or_is_an_invalid_filter(
     assert parse_filter(str(parsed), policy=policy, version=version) == parsed
 
 
+@pytest.mark.slow
 @GRAMMAR_SETTINGS
 @given(path_strings())
 def test_generated_paths_parse_or_are_invalid(text: str) -> None:
@@ -66,12 +68,14 @@ def test_arbitrary_text_parses_or_is_an_invalid_filter(text: str) -> None:
         parse_path(text)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(filters() | filters(version=1))
 def test_generic_asts_round_trip(node: Filter) -> None:
     assert parse_filter(str(node), policy=Policy.strict()) == node
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(filters(User) | filters(Group))
 def test_schema_aware_asts_round_trip_and_compile(node: Filter) -> None:
@@ -79,6 +83,7 @@ def test_schema_aware_asts_round_trip_and_compile(node: Filter) -> None:
     compile_filter(node, User)  # every drawn filter is valid for its model...
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(filters(User, version=1))
 def test_scim_11_asts_parse_in_the_scim_11_dialect(node: Filter) -> None:
@@ -132,10 +137,12 @@ def test_public_names() -> None:
 
     assert scimcore.filter.__all__ == [
         "ALLOWED_OPERATORS",
+        "FANOUT",
         "MAX_DEPTH",
         "MAX_LENGTH",
         "OPERATORS",
         "And",
+        "AttrBuilder",
         "AttrPath",
         "Compare",
         "Filter",
@@ -143,13 +150,22 @@ def test_public_names() -> None:
         "Or",
         "PatchPath",
         "Present",
+        "Rewriter",
+        "Transformer",
         "Value",
         "ValuePath",
+        "all_of",
+        "any_of",
+        "attr",
+        "check_filterable",
         "compile_filter",
         "compile_value_filter",
+        "filter_cost",
         "fold",
         "grammar",
+        "not_",
         "parse_filter",
         "parse_path",
+        "walk",
     ]
     assert dir(scimcore.filter) == sorted(scimcore.filter.__all__)

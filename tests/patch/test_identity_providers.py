@@ -1,8 +1,7 @@
 """What identity providers really send, each request body naming its source.
 
-Sources: the project's research notes ``other-anchors.md`` §C.1 (Microsoft Entra ID,
-E1–E11), §C.2 (Okta, O4–O7), §C.3 (SailPoint, OneLogin), and
-``python-anchors.md`` §3 (the production incidents behind them). Each deviation
+The references (E1–E11 for Microsoft Entra ID, O4–O7 for Okta) and the sources
+behind them are listed in docs/policy.md, with SailPoint's and OneLogin's. Each deviation
 is accepted under the preset of the provider that sends it and under
 ``Policy.interop()``, and refused (or read literally) under ``Policy.strict()``.
 """
@@ -381,7 +380,7 @@ def test_onelogin_single_object_for_a_multi_valued_attribute(user: User) -> None
 
 
 def test_bare_extension_urn_path(user: User) -> None:
-    """Slack, Okta and others: a bare extension URN as the path (spec-checklist T128)."""
+    """Slack, Okta and others: a bare extension URN as the path (``bare_urn_path``)."""
     request = body({"op": "replace", "path": ENTERPRISE, "value": {"department": "X"}})
     patched = apply_patch(user, request)
     enterprise = patched[EnterpriseUser]

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,8 @@ from scimcore.codecs.v2 import decode, encode
 from scimcore.models import EnterpriseUser, Group, User
 from scimcore.patch import apply_patch, patch_result
 from scimcore.strategies import patch_requests
+
+pytestmark = pytest.mark.slow  # Hypothesis over generated resources and requests
 
 DATA = Path(__file__).parent / "data"
 POLICIES = st.sampled_from([Policy.interop(), Policy.strict(), Policy.entra(), Policy.okta()])

@@ -1,6 +1,7 @@
-"""RFC 7644 §3.5.2 rule by rule: the acceptance cases T095–T129 of the research checklist (§6 E).
+"""RFC 7644 §3.5.2 rule by rule.
 
-Each test names its case; the RFC section is in the docstring.
+T-numbers (T095–T129) label the project's acceptance cases for PATCH; each test's
+docstring gives the RFC section it checks.
 """
 
 from __future__ import annotations

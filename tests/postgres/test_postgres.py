@@ -18,7 +18,8 @@ from scimcore.models import Email, Group, GroupMember, User
 from scimcore.patch import apply_patch, patch_result
 from scimcore.storage import Query
 from scimcore.stores import AsyncPostgresStore, PostgresStore
-from scimcore.stores._postgres import _Sql
+from scimcore.stores.postgres import _search, _writes
+from scimcore.stores.postgres._statement import Statement
 
 from .conftest import schema_name
 
@@ -223,7 +224,7 @@ def test_filters_with_u0000_agree_with_the_evaluator(pg_store: PostgresStore, te
 def _plans(store: PostgresStore, query: Query) -> list[str]:
     """EXPLAIN every SELECT the search runs (scans and sorts switched off: usable indexes)."""
     plans: list[str] = []
-    operation = store._ops.search(query, store.cursors)
+    operation = _search.search(store._config, query, store.cursors)
     with psycopg.connect(
         store.dsn, options=f"-c search_path={store.schema}", cursor_factory=psycopg.ClientCursor
     ) as conn:
@@ -232,7 +233,7 @@ def _plans(store: PostgresStore, query: Query) -> list[str]:
         rows: Any = None
         try:
             while True:
-                statement: _Sql = operation.send(rows)
+                statement: Statement = operation.send(rows)
                 cursor = conn.execute(statement.text, statement.params)
                 rows = cursor.fetchall() if cursor.description else []
                 if statement.text.startswith("SELECT"):
@@ -242,6 +243,7 @@ def _plans(store: PostgresStore, query: Query) -> list[str]:
             return plans
 
 
+@pytest.mark.slow
 def test_lookups_and_sorted_pages_use_indexes(pg_store: PostgresStore) -> None:
     for i in range(50):
         pg_store.create(User(user_name=f"user{i}", emails=[Email(value=f"u{i}@x.org")]))
@@ -445,7 +447,7 @@ def test_reindex_rebuilds_lookups_and_members(postgres_dsn: str) -> None:
         with psycopg.connect(store.dsn, options=f"-c search_path={schema}") as conn:
             conn.execute("DELETE FROM scim_lookup")
         assert store.search(Query(models=User, filter='userName eq "u3"')).total == 0
-        store._run(lambda: store._ops._reindex(batch=2))
+        store._run(lambda: _writes.reindex(store._config, batch=2))
         found = store.search(Query(models=User, filter='userName eq "u3"')).resources
         assert [u.id for u in found] == [users[3].id]
         assert [m.value for m in store.get(Group, group.id).members] == ["m1"]

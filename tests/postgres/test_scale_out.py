@@ -29,7 +29,7 @@ from tests._live import Client
 
 from .conftest import schema_name
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # real `scimcore serve` processes
 
 TOKEN = "scale-out-token-0123456789"
 PREFIX = "/scim/v2"

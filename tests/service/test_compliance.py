@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from scim2_client.engines.wsgi import WSGISCIMClient
-from scim2_tester import Status, check_server
 
 from scimcore.service import ScimService
 from scimcore.stores import SQLiteStore
 from scimcore.wsgi import create_app
+
+pytestmark = pytest.mark.slow  # external checkers against real servers
 
 BIN = Path(sys.executable).parent
 
@@ -35,6 +35,11 @@ def _tool(name: str) -> str:
 
 
 def test_scim2_tester_in_process_against_the_wsgi_app(tmp_path: Path) -> None:
+    # Imported here, not at collection: scim2-tester loads pydantic models (~2 s), and
+    # `-m "not slow"` collects this module without running it.
+    from scim2_client.engines.wsgi import WSGISCIMClient
+    from scim2_tester import Status, check_server
+
     store = SQLiteStore(tmp_path / "scim.sqlite3")
     app = create_app(ScimService(store, tokens=["t"]), prefix="/scim/v2")
     client = WSGISCIMClient(
@@ -54,41 +59,71 @@ def _free_port() -> int:
         return port
 
 
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(timeout=20)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def _answers(process: subprocess.Popen[str], url: str, token: str) -> bool:
+    """Wait until this server answers with this token; False if it exited (port taken)."""
+    request = urllib.request.Request(
+        f"{url}/Groups?count=0", headers={"Authorization": f"Bearer {token}"}
+    )
+    deadline = time.monotonic() + 20
+    while process.poll() is None:
+        try:
+            urllib.request.urlopen(request, timeout=2).close()
+            return True
+        except OSError as error:
+            if isinstance(error, urllib.error.HTTPError):
+                error.close()  # another server's answer (401): ours is not up yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    return False
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
-    """``scimcore serve`` as a user runs it, on SQLite, with the token it makes and prints."""
+    """``scimcore serve`` as a user runs it, on SQLite, with the token it makes and prints.
+
+    The port is free when chosen; if another process (another pytest-xdist worker) binds it
+    before the server does, the server exits and is started again on another port. Only this
+    server knows the token it printed, so an answer from another one is not mistaken for it.
+    """
     directory = tmp_path_factory.mktemp("serve")
-    port = _free_port()
     log = directory / "serve.log"
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scimcore.cli", "serve", "--port", str(port)],
-            cwd=directory,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
+    for _ in range(5):
+        port = _free_port()
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "scimcore.cli", "serve", "--port", str(port)],
+                cwd=directory,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
         try:
             assert process.stdout is not None
             banner = process.stdout.readline() + process.stdout.readline()
             token = re.search(r"Authorization: Bearer (\S+)", banner)
             assert token is not None, banner
             url = f"http://127.0.0.1:{port}/scim/v2"
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/ServiceProviderConfig", timeout=2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-            yield url, token.group(1), directory
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-            if process.stdout is not None:
-                process.stdout.close()
+            started = _answers(process, url, token.group(1))
+        except BaseException:
+            _stop(process)
+            raise
+        if started:
+            break
+        _stop(process)
+    else:
+        pytest.fail(f"scimcore serve did not start:\n{log.read_text()}")
+    try:
+        yield url, token.group(1), directory
+    finally:
+        _stop(process)
 
 
 def test_serve_uses_a_sqlite_file_and_logs_one_line_per_request(
@@ -108,7 +143,8 @@ def test_serve_uses_a_sqlite_file_and_logs_one_line_per_request(
     time.sleep(0.2)
     lines = (directory / "serve.log").read_text().splitlines()
     assert any(re.search(r"GET /scim/v2/Users\?count=1 200 \d+\.\dms$", line) for line in lines)
-    assert any(re.search(r"GET /scim/v2/Users 401 \d+\.\dms$", line) for line in lines)
+    refused = r'GET /scim/v2/Users 401 \d+\.\dms "A bearer token is required \(Authorization'
+    assert any(re.search(refused, line) for line in lines)
 
 
 def test_scim2_cli_reports_every_check_success(served: tuple[str, str, Path]) -> None:

@@ -95,19 +95,9 @@ def test_flask_dispatcher_middleware() -> None:
 
 @pytest.fixture(scope="module")
 def django_settings() -> None:
-    import django
-    from django.conf import settings
+    from tests._django import configure
 
-    if not settings.configured:
-        settings.configure(
-            DEBUG=False,
-            SECRET_KEY="not-a-secret",
-            ROOT_URLCONF=__name__,
-            ALLOWED_HOSTS=["testserver"],
-            MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-            INSTALLED_APPS=[],
-        )
-        django.setup()
+    configure()  # ROOT_URLCONF is this module
 
 
 DJANGO_SERVICE = ScimService(MemoryStore(), tokens=["s3cret"])

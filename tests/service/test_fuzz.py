@@ -1,8 +1,10 @@
 """Hypothesis throws garbage at the service: bodies, paths, query strings, headers. Never a 500.
 
-Every answer must be a well-formed HTTP response: a status below 500 and, for
-every failure, an RFC 7644 §3.12 Error body whose ``status`` matches.
-The requests go through the WSGI adapter, so its decoding is fuzzed too.
+Every route, SCIM 2.0 (``/scim/v2``) and 1.1 (``/scim/v1``), Bulk included. Every
+answer must be a well-formed HTTP response: a status below 500 and, for every
+failure, an error body whose status matches (RFC 7644 §3.12; 1.1's ``Errors``),
+and a request that fails changes nothing in the store. The requests go through
+the WSGI adapter, so its decoding is fuzzed too.
 """
 
 from __future__ import annotations
@@ -12,22 +14,42 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scimcore.errors import ERROR_LOCATION_SCHEMA
 from scimcore.models import Group, GroupMember, User
-from scimcore.service import Request, ScimService
+from scimcore.service import Request, ScimService, ScimV1Service
+from scimcore.storage import Query
 from scimcore.stores import MemoryStore
 from scimcore.wsgi import create_app
 
+pytestmark = pytest.mark.slow  # thousands of generated requests
+
 TOKEN = "fuzz"
+URN_V1 = "urn:scim:schemas:core:1.0"
 STORE = MemoryStore()
 SERVICE = ScimService(STORE, tokens=[TOKEN], max_payload_size=20_000, max_operations=5)
 USER_ID = str(STORE.create(User(user_name="fuzzy")).id)
 _GROUP = Group(display_name="fuzzers")
 _GROUP.members.append(GroupMember(value=USER_ID))
 GROUP_ID = str(STORE.create(_GROUP).id)
-APP = create_app(SERVICE, prefix="/scim/v2")
+V2_APP = create_app(SERVICE, prefix="/scim/v2")
+V1_APP = create_app(ScimV1Service(SERVICE), prefix="/scim/v1")
+
+
+def APP(environ: dict[str, Any], start_response: Any) -> Any:
+    """Both versions, as ``scimcore serve`` mounts them."""
+    v1 = environ["PATH_INFO"].startswith("/scim/v1")
+    return (V1_APP if v1 else V2_APP)(environ, start_response)
+
+
+def snapshot() -> list[tuple[str, str]]:
+    """Every resource's id and version: what a failed request must leave as it was."""
+    page = STORE.search(Query(models=(User, Group)))
+    return sorted((r.id, r.meta.version) for r in page.resources)
+
 
 SEGMENTS = [
     "Users",
@@ -113,9 +135,10 @@ bodies = (
     | st.just(b"{" * 5000)
     | st.just(b'{"userName": "' + b"x" * 30_000 + b'"}')
 )
-paths = st.lists(st.sampled_from(SEGMENTS) | text, max_size=4).map(
-    lambda parts: "/scim/v2/" + "/".join(quote(p, safe=":") for p in parts)
-)
+paths = st.tuples(
+    st.sampled_from(["/scim/v2/", "/scim/v1/"]),
+    st.lists(st.sampled_from(SEGMENTS) | text, max_size=4),
+).map(lambda pair: pair[0] + "/".join(quote(p, safe=":") for p in pair[1]))
 query_values = text | st.sampled_from(FILTERS) | st.integers().map(str)
 queries = text.map(quote) | st.dictionaries(
     st.sampled_from(
@@ -168,10 +191,23 @@ def check(status_line: str, body: bytes) -> None:
     assert status < 500 or status == 501, (status_line, body)
     if status >= 400:
         error = json.loads(body)
-        assert error["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
-        assert error["status"] == str(status)
+        if "Errors" in error:  # SCIM 1.1
+            assert error["Errors"][0]["code"] == str(status)
+        else:
+            assert error["schemas"][0] == "urn:ietf:params:scim:api:messages:2.0:Error"
+            assert error["schemas"][1:] in ([], [ERROR_LOCATION_SCHEMA])
+            assert error["status"] == str(status)
     elif body:
         json.loads(body)
+
+
+def check_call(method: str, path: str, query: str, sent: dict[str, str], body: bytes) -> None:
+    """:func:`call`, then :func:`check`; a failure must leave the store as it was."""
+    before = snapshot()
+    status_line, answer = call(method, path, query, sent, body)
+    check(status_line, answer)
+    if int(status_line.split()[0]) >= 400:
+        assert snapshot() == before, (method, path, status_line, answer)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -179,7 +215,7 @@ def check(status_line: str, body: bytes) -> None:
 def test_garbage_requests_never_give_a_500(
     method: str, path: str, query: str, sent: dict[str, str], body: bytes
 ) -> None:
-    check(*call(method, path, query, sent, body))
+    check_call(method, path, query, sent, body)
 
 
 PATCH_PATHS = [
@@ -249,6 +285,13 @@ targets = st.one_of(
     searches.map(lambda d: ("POST", "/scim/v2/.search", d)),
     searches.map(lambda d: ("POST", "/scim/v2/Users/.search", d)),
     bulks.map(lambda d: ("POST", "/scim/v2/Bulk", d)),
+    # SCIM 1.1: the same bodies under the 1.1 schema URN, and 1.1's PATCH (a partial resource).
+    users.map(lambda d: ("POST", "/scim/v1/Users", {**d, "schemas": [URN_V1]})),
+    users.map(lambda d: ("PUT", f"/scim/v1/Users/{USER_ID}", {**d, "schemas": [URN_V1]})),
+    users.map(lambda d: ("PATCH", f"/scim/v1/Users/{USER_ID}", {**d, "schemas": [URN_V1]})),
+    groups.map(lambda d: ("POST", "/scim/v1/Groups", {**d, "schemas": [URN_V1]})),
+    groups.map(lambda d: ("PATCH", f"/scim/v1/Groups/{GROUP_ID}", {**d, "schemas": [URN_V1]})),
+    bulks.map(lambda d: ("POST", "/scim/v1/Bulk", d)),
 )
 
 
@@ -257,7 +300,7 @@ targets = st.one_of(
 def test_near_valid_requests_never_give_a_500(target: tuple[str, str, Any]) -> None:
     method, path, document = target
     body = json.dumps(document).encode()
-    check(*call(method, path, "", {"Content-Type": "application/scim+json"}, body))
+    check_call(method, path, "", {"Content-Type": "application/scim+json"}, body)
 
 
 @settings(max_examples=200, deadline=None)

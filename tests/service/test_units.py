@@ -8,8 +8,8 @@ import scimcore.service
 from scimcore.errors import InvalidSyntax, InvalidValue, InvalidVersion, NotFound, Unauthorized
 from scimcore.schema import GROUP_RESOURCE_TYPE, USER_RESOURCE_TYPE
 from scimcore.service import BearerTokens, ListParams, Request, Response, route
-from scimcore.service._etag import etag, tag_matches
 from scimcore.service._params import parse_query, projection
+from scimcore.storage import etag, tag_matches
 
 ENDPOINTS = {"users": USER_RESOURCE_TYPE, "groups": GROUP_RESOURCE_TYPE}
 
@@ -32,8 +32,10 @@ def test_public_surface_is_pinned() -> None:
         "ScimService",
         "ScimV1Service",
         "StoreCall",
+        "Tenants",
         "UnsupportedMediaType",
         "route",
+        "tenant_from_path",
     ]
 
 
@@ -155,3 +157,26 @@ def test_request_headers_are_case_insensitive_and_repeated_ones_joined() -> None
     assert request.method == "GET"
     assert request.header("IF-MATCH") == '"1", "2"'
     assert Response(204).json() is None
+
+
+def test_the_service_modules_import_one_way() -> None:
+    """No import circle inside scimcore.service, not even under TYPE_CHECKING: the
+    pipeline (``_service``) imports its parts, and no part imports the pipeline."""
+    import ast
+    from graphlib import TopologicalSorter
+    from pathlib import Path
+
+    package = Path(scimcore.service.__file__).parent
+    imports: dict[str, set[str]] = {}
+    for path in package.glob("_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports[path.stem] = {
+            node.module.rpartition(".")[2]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module is not None
+            and node.module.startswith("scimcore.service._")
+        }
+    assert "_service" not in imports["_bulk"] | imports["_hooks"] | imports["_resources"]
+    order = list(TopologicalSorter(imports).static_order())  # CycleError on a circle
+    assert order.index("_resources") < order.index("_bulk") < order.index("_service")

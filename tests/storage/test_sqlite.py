@@ -64,10 +64,10 @@ def test_user_name_eq_is_an_index_seek(path: Path) -> None:
     store = SQLiteStore(path)
     store.create(User(user_name="bjensen"))
     params: dict[str, object] = {}
-    where = store._where(Query(models=User, filter='userName eq "BJensen"'), params)
+    where = store._searches.where(Query(models=User, filter='userName eq "BJensen"'), params)
     plan = " ".join(
         str(row[3])
-        for row in store._db().execute(
+        for row in store._database.connection().execute(
             f"EXPLAIN QUERY PLAN SELECT count(*) FROM scim_search AS r WHERE {where}", params
         )
     )
@@ -83,7 +83,7 @@ def test_changing_the_lookups_rebuilds_the_index(path: Path) -> None:
     store.close()
     store = SQLiteStore(path, lookups={"User": ["title"]})
     counts = (
-        store._db()
+        store._database.connection()
         .execute("SELECT key, count(*) FROM scim_lookup GROUP BY key ORDER BY key")
         .fetchall()
     )
@@ -132,7 +132,10 @@ def test_values_sqlite_cannot_keep_are_invalid(path: Path, bad: str) -> None:
 def test_scim_fold_is_registered(path: Path) -> None:
     store = SQLiteStore(path)
     assert (
-        store._db().execute("SELECT scim_fold('STRASSE') = scim_fold('straße')").fetchone()[0] == 1
+        store._database.connection()
+        .execute("SELECT scim_fold('STRASSE') = scim_fold('straße')")
+        .fetchone()[0]
+        == 1
     )
     store.close()
 
@@ -208,10 +211,12 @@ def test_writes_are_checkpointed_in_the_background(path: Path) -> None:
     """
     store = SQLiteStore(path)
     try:
-        assert store._db().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16384
+        assert (
+            store._database.connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 16384
+        )
         before = path.stat().st_size
         store.create_many([User(user_name=f"u{i}", title="x" * 500) for i in range(200)])
-        checkpointer = store._checkpointer
+        checkpointer = store._database.checkpointer
         assert checkpointer is not None
         thread = checkpointer._thread
         assert thread is not None and thread.name == "scimcore-sqlite-checkpoint"
@@ -232,7 +237,7 @@ def test_writes_are_checkpointed_in_the_background(path: Path) -> None:
 def test_a_memory_store_has_no_checkpointer() -> None:
     store = SQLiteStore(":memory:")
     store.create(User(user_name="a"))
-    assert store._checkpointer is None
+    assert store._database.checkpointer is None
     store.close()
 
 
@@ -277,7 +282,7 @@ def test_a_replace_rewrites_only_the_index_rows_that_changed(path: Path) -> None
         Group(display_name="Staff", members=[GroupMember(value=u.id) for u in users[:2]])
     )
     before = _lookups(path)
-    db = store._db()
+    db = store._database.connection()
     changes = db.total_changes
     group.members = [GroupMember(value=u.id) for u in users[1:]]  # u0 leaves, u2 joins
     group.display_name = "STAFF"  # folds to the same lookup value
@@ -313,3 +318,18 @@ def test_memberships_without_the_members_lookup_search(path: Path) -> None:
     }
     assert store.memberships(Group, ids[1:2]) == {ids[1]: [(all_.id, "All")]}
     store.close()
+
+
+def test_a_new_database_file_is_private(tmp_path: Path) -> None:
+    """Issue 21: the file (and its -wal and -shm files) is readable by its owner only."""
+    import stat
+
+    store = SQLiteStore(tmp_path / "private.sqlite3")
+    store.create(User(user_name="bjensen"))
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in sorted(tmp_path.iterdir())}
+    store.close()
+    assert modes == {
+        "private.sqlite3": 0o600,
+        "private.sqlite3-shm": 0o600,
+        "private.sqlite3-wal": 0o600,
+    }

@@ -31,7 +31,9 @@ def test_exports_are_pinned() -> None:
     assert scimcore.storage.__all__ == [
         "AsyncResourceStore",
         "AsyncStoreAdapter",
+        "Change",
         "CursorCodec",
+        "Deadline",
         "Page",
         "Position",
         "Query",
@@ -39,12 +41,16 @@ def test_exports_are_pinned() -> None:
         "SortKey",
         "SortOrder",
         "SupportsDocuments",
+        "SupportsMemberUpdate",
         "SupportsMemberships",
         "SupportsUpdate",
         "comparable",
+        "etag",
         "fold",
         "resolve_sort",
+        "tag_matches",
         "update",
+        "update_async",
         "utc_text",
         "versions_match",
     ]
@@ -73,7 +79,7 @@ def test_query_normalises_rfc_7644_parameters() -> None:
     )
     assert Query(models=[User, User]).models == (User,)
     with pytest.raises(InvalidValue):
-        Query(models=User, sort_order="sideways")  # T052
+        Query(models=User, sort_order="sideways")  # RFC 7644 §3.4.2.3
     with pytest.raises(ValueError, match="at least one"):
         Query(models=())
 

@@ -18,7 +18,9 @@ from scimcore.errors import InvalidFilter
 from scimcore.filter import compile_filter, parse_filter
 from scimcore.models import Group, GroupMember, Name, User
 from scimcore.storage import Query
-from scimcore.stores import MemoryStore, _memory
+from scimcore.stores import MemoryStore
+from scimcore.stores._skeleton import _search as skeleton_search
+from scimcore.stores.memory import _table
 
 TITLES = ["Tour Guide", "tour guide", "Engineer", "ENGINEER", "Straße", "strasse", ""]
 
@@ -97,8 +99,8 @@ def test_holes_are_closed_up_and_searches_stay_right(monkeypatch: pytest.MonkeyP
 def test_hash_collisions_only_add_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
     # With every cell 0, every row is a candidate (a collision everywhere): the
     # evaluator still decides, so the answer is the same.
-    monkeypatch.setattr(_memory, "_MASK", 0)
-    monkeypatch.setattr(_memory, "_COMPILED", {})  # no probe made with the real mask
+    monkeypatch.setattr(_table, "_MASK", 0)
+    monkeypatch.setattr(skeleton_search, "_MADE", {})  # no probe made with the real mask
     store = MemoryStore()
     for i, title in enumerate(TITLES * 3):
         store.create(User(user_name=f"u{i}", title=title))
@@ -186,6 +188,7 @@ group_writes = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(group_writes, st.booleans())
 def test_memberships_follow_every_group_write(

@@ -476,6 +476,7 @@ def _scramble(value: Any, rnd: random.Random) -> Any:
     return value
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(

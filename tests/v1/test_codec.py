@@ -1,4 +1,7 @@
-"""The SCIM 1.1 codec as a library: research checklist §6 I (T152–T169) and §5.8 as data."""
+"""The SCIM 1.1 codec as a library: the 1.1 rules of docs/scim11.md as data.
+
+T-numbers (T152–T170) label the project's acceptance cases for SCIM 1.1.
+"""
 
 from __future__ import annotations
 

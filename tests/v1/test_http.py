@@ -1,4 +1,4 @@
-"""SCIM 1.1 over real HTTP: Okta's 1.1 request shapes (research other-anchors §C.2 O11),
+"""SCIM 1.1 over real HTTP: Okta's 1.1 request shapes (O11 in docs/policy.md),
 one store seen through both /scim/v1 and /scim/v2, 1.1 errors, discovery, sort and paging.
 """
 

@@ -1,4 +1,4 @@
-"""Properties of the SCIM 1.1 codec over generated resources (research T172).
+"""Properties of the SCIM 1.1 codec over generated resources.
 
 Every attribute 1.1 can carry survives ``decode(encode(x))``; what it cannot
 carry (``$ref``, ``meta.resourceType``: the table ``DROPPED`` and docs/scim11.md)
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -84,6 +85,7 @@ def test_1_1_and_2_0_say_the_same_thing(user: User) -> None:
     )
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(resources(User), resources(User), st.data())
 def test_a_1_1_patch_is_applied_or_refused_as_a_scim_error(

@@ -207,6 +207,7 @@ _JSON = st.recursive(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(["POST /Users", "PUT /Users/u", "PATCH /Users/u", "PATCH /Groups/g",

@@ -18,15 +18,26 @@ from scimcore.filter._ast import (
     Value,
     ValuePath,
 )
-from scimcore.filter._evaluate import ALLOWED_OPERATORS, compile_filter, compile_value_filter, fold
+from scimcore.filter._builder import AttrBuilder, all_of, any_of, attr, not_
+from scimcore.filter._cost import FANOUT, filter_cost
+from scimcore.filter._evaluate import (
+    ALLOWED_OPERATORS,
+    check_filterable,
+    compile_filter,
+    compile_value_filter,
+    fold,
+)
 from scimcore.filter._parser import MAX_DEPTH, MAX_LENGTH, grammar, parse_filter, parse_path
+from scimcore.filter._visit import Rewriter, Transformer, walk
 
 __all__ = [
     "ALLOWED_OPERATORS",
+    "FANOUT",
     "MAX_DEPTH",
     "MAX_LENGTH",
     "OPERATORS",
     "And",
+    "AttrBuilder",
     "AttrPath",
     "Compare",
     "Filter",
@@ -34,14 +45,23 @@ __all__ = [
     "Or",
     "PatchPath",
     "Present",
+    "Rewriter",
+    "Transformer",
     "Value",
     "ValuePath",
+    "all_of",
+    "any_of",
+    "attr",
+    "check_filterable",
     "compile_filter",
     "compile_value_filter",
+    "filter_cost",
     "fold",
     "grammar",
+    "not_",
     "parse_filter",
     "parse_path",
+    "walk",
 ]
 
 

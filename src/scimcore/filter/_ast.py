@@ -40,6 +40,7 @@ __all__ = [
     "Present",
     "Value",
     "ValuePath",
+    "set_member",
 ]
 
 #: The comparison operators of RFC 7644 §3.4.2.2 Table 3, in canonical (lower) case.
@@ -279,3 +280,16 @@ class PatchPath:
 
     def __repr__(self) -> str:
         return f"PatchPath({self.path!r}, {self.filter!r}, {self.sub!r})"
+
+
+def set_member(node: Filter) -> str | None:
+    """For ``attr eq "string"``: its path's key (case-insensitive), which the ``eq`` terms
+    of an ``or`` share when they can be tested as one set lookup; else ``None``.
+
+    >>> from scimcore.filter import parse_filter
+    >>> set_member(parse_filter('ID eq "1"')), set_member(parse_filter('id eq 1'))
+    ('id', None)
+    """
+    if isinstance(node, Compare) and node.op == "eq" and isinstance(node.value, str):
+        return str(node.path).casefold()
+    return None

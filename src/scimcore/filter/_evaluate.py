@@ -46,12 +46,20 @@ from scimcore.filter._ast import (
     Value,
     ValuePath,
     render_value,
+    set_member,
 )
 from scimcore.filter._parser import parse_filter
+from scimcore.filter._visit import Transformer
 from scimcore.policy import Policy
 from scimcore.schema import TEXT_TYPES, Attribute, AttributeType, ReturnedKind
 
-__all__ = ["ALLOWED_OPERATORS", "compile_filter", "compile_value_filter", "fold"]
+__all__ = [
+    "ALLOWED_OPERATORS",
+    "check_filterable",
+    "compile_filter",
+    "compile_value_filter",
+    "fold",
+]
 
 Predicate: TypeAlias = Callable[[Any], bool]
 Getter: TypeAlias = Callable[[Any], Any]
@@ -88,6 +96,24 @@ _ORDER_TESTS: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
     "lt": lambda w: lambda v: v < w,
     "le": lambda w: lambda v: v <= w,
 }
+
+
+def check_filterable(path: AttrPath | str, attribute: Attribute) -> None:
+    """Refuse a filter (or a sort) on an attribute that is never returned (``password``).
+
+    Its value never leaves the server, so no filter may tell it either: not
+    ``eq`` (stored as a salted hash, it would cost a key derivation per row),
+    not ``pr``, not a sort order. Every evaluator and SQL compiler calls this.
+
+    >>> from scimcore.schema import core_schemas
+    >>> password = core_schemas().resolve("password").target
+    >>> check_filterable("password", password)
+    Traceback (most recent call last):
+    ...
+    scimcore.errors.InvalidFilter: 'password' is never returned, so it cannot be filtered or ...
+    """
+    if attribute.returned is ReturnedKind.NEVER:
+        raise InvalidFilter(f"'{path}' is never returned, so it cannot be filtered or sorted on.")
 
 
 def fold(text: str) -> str:
@@ -174,7 +200,8 @@ class _ElementScope(_Scope):
 
     def resolve(self, path: AttrPath) -> tuple[Getter, bool, Attribute] | None:
         if not self.attribute.is_complex:
-            # A simple multi-valued attribute: "value" names the element itself (E-7122).
+            # A simple multi-valued attribute: "value" names the element itself
+            # (RFC 7644 erratum 7122: a PATCH path has no other way to name one).
             if path.name.casefold() != "value" or path.urn or path.sub:
                 return None
             return (lambda element: element), False, _singular(self.attribute)
@@ -231,43 +258,83 @@ def _negate(predicate: Predicate) -> Predicate:
     return lambda resource: not predicate(resource)
 
 
-class _Compiler:
-    def __init__(self, policy: Policy) -> None:
+class _Compiler(Transformer[Predicate]):
+    """The predicate of each node, its paths resolved in ``scope``."""
+
+    def __init__(self, policy: Policy, scope: _Scope) -> None:
         self.policy = policy
+        self.scope = scope
 
     def unknown(self, path: AttrPath) -> Predicate:
         if self.policy.unknown_filter_attribute == "error":
             raise InvalidFilter(f"Unknown attribute '{path}'.")
         return _never
 
-    def node(self, node: Filter, scope: _Scope) -> Predicate:
-        if isinstance(node, Compare):
-            return self.compare(node, scope)
-        if isinstance(node, Present):
-            return self.present(node.path, scope)
-        if isinstance(node, And):
-            return _all([self.node(o, scope) for o in node.operands])
-        if isinstance(node, Or):
-            return _any([self.node(o, scope) for o in node.operands])
-        if isinstance(node, Not):
-            return _negate(self.node(node.operand, scope))
-        if isinstance(node, ValuePath):
-            return self.value_path(node, scope)
-        raise TypeError(f"not a filter node: {node!r}")
+    def and_(self, node: And) -> Predicate:
+        return _all([self.visit(o) for o in node.operands])
 
-    def present(self, path: AttrPath, scope: _Scope) -> Predicate:
-        resolved = scope.resolve(path)
+    def or_(self, node: Or) -> Predicate:
+        """``a or b or …``; the ``eq`` terms comparing one text attribute with strings are
+        one set lookup (``id eq "1" or id eq "2" or …``, which the service makes of a
+        filter on ``groups``, costs one test a row, not one a term)."""
+        by_path: dict[str, list[Compare]] = {}
+        for operand in node.operands:
+            key = set_member(operand)
+            if key is not None:
+                assert isinstance(operand, Compare)
+                by_path.setdefault(key, []).append(operand)
+        sets: dict[str, Predicate] = {}
+        for key, terms in by_path.items():
+            if len(terms) > 1:
+                one_of = self.one_of(terms)
+                if one_of is not None:
+                    sets[key] = one_of
+        predicates: list[Predicate] = []
+        for operand in node.operands:
+            key = set_member(operand)
+            if key is not None and key in sets:
+                if sets[key] is not _never:  # the set's first term stands for them all
+                    predicates.append(sets[key])
+                    sets[key] = _never
+                continue
+            predicates.append(self.visit(operand))
+        return predicates[0] if len(predicates) == 1 else _any(predicates)
+
+    def one_of(self, terms: Sequence[Compare]) -> Predicate | None:
+        """One predicate for ``eq`` terms on one path, each with a string; ``None`` unless
+        that path is a text attribute (the only type a set lookup matches exactly)."""
+        path = terms[0].path
+        resolved = self.scope.resolve(path)
         if resolved is None:
-            return self.unknown(path)
+            return None
         get, multi, target = resolved
+        if target.is_complex or target.type not in TEXT_TYPES:
+            return None
+        check_filterable(path, target)
+        if target.case_exact:
+            exact = frozenset(str(term.value) for term in terms)
+            return _lift(get, multi, exact.__contains__)
+        folded = frozenset(fold(str(term.value)) for term in terms)
+        return _lift(get, multi, lambda v: fold(v) in folded)
+
+    def not_(self, node: Not) -> Predicate:
+        return _negate(self.visit(node.operand))
+
+    def present(self, node: Present) -> Predicate:
+        resolved = self.scope.resolve(node.path)
+        if resolved is None:
+            return self.unknown(node.path)
+        get, multi, target = resolved
+        check_filterable(node.path, target)
         return _lift(get, multi, _is_present(_singular(target)))
 
-    def compare(self, node: Compare, scope: _Scope) -> Predicate:
+    def compare(self, node: Compare) -> Predicate:
         path, op, value = node.path, node.op, node.value
-        resolved = scope.resolve(path)
+        resolved = self.scope.resolve(path)
         if resolved is None:
             return self.unknown(path)
         get, multi, target = resolved
+        check_filterable(path, target)
         if target.is_complex:
             inner = target.sub_attribute("value")
             if inner is None:
@@ -280,8 +347,6 @@ class _Compiler:
         kind = target.type
         if op not in ALLOWED_OPERATORS[kind]:
             raise InvalidFilter(f"The operator '{op}' does not apply to {kind} attribute '{path}'.")
-        if target.returned is ReturnedKind.NEVER and op not in ("eq", "ne"):
-            raise InvalidFilter(f"'{path}' can only be compared with eq, ne or pr.")
         if value is None:
             if op in ("eq", "ne"):
                 present = _lift(get, multi, _is_present(_singular(target)))
@@ -324,14 +389,14 @@ class _Compiler:
         instant_test = _ORDER_TESTS[op](instant)
         return lambda v: instant_test(v if v.tzinfo is not None else v.replace(tzinfo=UTC))
 
-    def value_path(self, node: ValuePath, scope: _Scope) -> Predicate:
-        resolved = scope.resolve(node.path)
+    def value_path(self, node: ValuePath) -> Predicate:
+        resolved = self.scope.resolve(node.path)
         if resolved is None:
             return self.unknown(node.path)
         get, multi, target = resolved
         if not target.is_complex and not target.multi_valued:
             raise InvalidFilter(f"'{node.path}' has no values to filter with '[…]'.")
-        inner = self.node(node.filter, _ElementScope(target))
+        inner = _Compiler(self.policy, _ElementScope(target)).visit(node.filter)
         return _lift(get, multi, inner)
 
 
@@ -417,7 +482,7 @@ def compile_filter(
     policy = policy or _DEFAULT_POLICY
     if isinstance(filter, str):
         filter = parse_filter(filter, policy=policy)
-    return _Compiler(policy).node(filter, _ModelScope(model))
+    return _Compiler(policy, _ModelScope(model)).visit(filter)
 
 
 def compile_value_filter(
@@ -434,4 +499,4 @@ def compile_value_filter(
     >>> work(Email(type="Work")), work(Email(type="home"))
     (True, False)
     """
-    return _Compiler(policy or _DEFAULT_POLICY).node(filter, _ElementScope(attribute))
+    return _Compiler(policy or _DEFAULT_POLICY, _ElementScope(attribute)).visit(filter)

@@ -52,6 +52,7 @@ from scimcore.filter._ast import (
     Value,
     ValuePath,
 )
+from scimcore.filter._visit import walk
 from scimcore.policy import Policy
 
 __all__ = ["MAX_DEPTH", "MAX_LENGTH", "parse_filter", "parse_path"]
@@ -110,9 +111,9 @@ def _attr_path(text: str, start: int, cls: type[ScimError] = InvalidFilter) -> A
         and urn.lower().startswith("urn:ietf:params:scim:schemas:")
         and _VERSION.fullmatch(urn.rpartition(":")[2])
     ):
-        # Entra E11: "urn:…:enterprise:2.0:User.manager" for "urn:…:enterprise:2.0:User:manager".
-        # An RFC 7643 schema URN ends with a resource name, never with a version, so the
-        # reading is unambiguous there.
+        # Entra's legacy jobs send "urn:…:enterprise:2.0:User.manager" for
+        # "urn:…:enterprise:2.0:User:manager". An RFC 7643 schema URN ends with a resource
+        # name, never with a version, so the reading is unambiguous there.
         urn = f"{urn}:{name}"
         name, _, sub = sub.partition(".")
     if "." in sub:
@@ -171,12 +172,12 @@ def _v2_only(what: str, start: int, end: int) -> None:
 
 
 def _relative_paths(node: Filter) -> bool:
-    if isinstance(node, Compare | Present):
-        return node.path.urn is None and node.path.sub is None
-    if isinstance(node, Not):
-        return _relative_paths(node.operand)
-    assert isinstance(node, And | Or)
-    return all(_relative_paths(operand) for operand in node.operands)
+    """Every path in ``node`` (the filter inside ``[…]``) is a bare sub-attribute name."""
+    return all(
+        term.path.urn is None and term.path.sub is None
+        for term in walk(node)
+        if isinstance(term, Compare | Present)
+    )
 
 
 def _value_path(token: Token, inner: Filter, cls: type[ScimError]) -> tuple[AttrPath, Filter]:

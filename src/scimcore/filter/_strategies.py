@@ -136,6 +136,8 @@ def _attribute_leaves(
 ) -> list[SearchStrategy[Filter]]:
     from hypothesis import strategies as st
 
+    if attribute.returned is ReturnedKind.NEVER:
+        return []  # never filterable (check_filterable): a valid filter cannot name it
     leaves: list[SearchStrategy[Filter]] = [st.just(Present(path))]
     target = attribute
     if attribute.is_complex:
@@ -144,8 +146,6 @@ def _attribute_leaves(
             return leaves
         target = value
     ops = [op for op in ALLOWED_OPERATORS[target.type] if op in _operators(version)]
-    if target.returned is ReturnedKind.NEVER:
-        ops = [op for op in ops if op in ("eq", "ne")]
     leaves.append(
         st.builds(
             Compare,

@@ -62,7 +62,8 @@ from scimcore.errors import (
     Mutability,
     NoTarget,
 )
-from scimcore.filter import And, AttrPath, Compare, Filter, PatchPath
+from scimcore.filter import AttrPath, Filter, PatchPath
+from scimcore.filter._visit import equality_terms
 from scimcore.patch import _bridge
 from scimcore.patch._request import MISSING, Operation, operations
 from scimcore.patch._result import PatchResult
@@ -531,6 +532,12 @@ class _Patcher:
                 f"'{attribute.name}' is required: it cannot be removed.",
                 location=self.where or location,
             )
+        if attribute.required and type(value) is str and not value.strip():
+            # As the codec refuses it in a request body: an empty string is no value.
+            raise InvalidValue(
+                f"The required attribute '{attribute.name}' is empty.",
+                location=self.where or location,
+            )
 
     def _check_required_subs(self, attribute: Attribute, element: Any, location: str) -> None:
         for sub in attribute.sub_attributes:
@@ -564,7 +571,7 @@ class _Patcher:
             and not attribute.multi_valued
             and attribute.sub_attribute("value") is not None
         ):
-            return {"value": raw}  # Entra E9: "manager": "271"
+            return {"value": raw}  # manager_as_string: Entra sends "manager": "271"
         if not isinstance(raw, Mapping):
             raise InvalidValue(
                 f"'{attribute.name}' is complex: the value must be an object.", location=location
@@ -699,7 +706,7 @@ class _Patcher:
             and self.policy.ignore_matching_id
             and raw == self.draft.id
         ):
-            return  # Okta O5: {"op": "replace", "value": {"id": <its own id>, ...}}
+            return  # ignore_matching_id: Okta renames a group with {"id": <its own id>, ...}
         if op == "add":
             if raw is None:
                 return  # nothing to add
@@ -1063,7 +1070,7 @@ class _Patcher:
         self.write(target.ref, new)
 
     def _remove_values(self, target: _Target, raw: Any, location: str) -> None:
-        """``remove`` with a ``value``: Entra E5's selection, or ``invalidValue``."""
+        """``remove`` with a ``value``: a selection (``remove_with_value``), or ``invalidValue``."""
         attribute = target.attribute
         if not self.policy.remove_with_value or target.filter is not None or target.sub:
             raise InvalidValue(
@@ -1195,13 +1202,11 @@ def _pick(values: Sequence[Any], wanted: Counter[Any]) -> tuple[Any, ...]:
 
 def _equalities(node: Filter | None) -> dict[str, Any] | None:
     """``{sub: value}`` for a filter made only of ``sub eq value`` joined by ``and``, else None."""
-    terms = node.operands if isinstance(node, And) else (node,)
+    terms = None if node is None else equality_terms(node)
+    if terms is None:
+        return None
     seed: dict[str, Any] = {}
     for term in terms:
-        if not isinstance(term, Compare) or term.op != "eq" or term.value is None:
-            return None
-        if term.path.sub is not None or term.path.urn is not None:
-            return None
         if term.path.name in seed:
             return None
         seed[term.path.name] = term.value

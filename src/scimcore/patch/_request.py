@@ -8,7 +8,7 @@ The envelope rules, each with the error it raises:
   required attribute), a list (``invalidSyntax``) of one or more operations (empty:
   ``invalidValue``, or nothing to do under ``Policy(empty_operations="no-op")``);
 - each operation is an object whose ``op`` is ``add``, ``remove`` or ``replace`` in any
-  case (Entra E1 sends ``"Replace"``; anything else, such as JSON Patch's ``move``, is
+  case (Entra sends ``"Replace"``; anything else, such as JSON Patch's ``move``, is
   ``invalidSyntax``); ``path``, when present, is a string (``invalidPath``).
 
 Member names are matched case-insensitively (RFC 7643 §2.1), as every name in SCIM.

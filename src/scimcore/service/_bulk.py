@@ -10,8 +10,8 @@ ids it needs, and otherwise in the order the client wrote them (RFC 7644
 §3.7.2 lets a provider reorder, provided the result is the one the client
 meant). Operations on a reference cycle are refused with 409, as are those
 that reference an unknown ``bulkId`` or one whose POST failed. Each operation
-runs through the same code as its plain HTTP twin, so it gets the same
-validation, hooks and errors; ``version`` is its ``If-Match``. With
+runs through the same code as its plain HTTP twin (:class:`~._resources.Resources`),
+so it gets the same validation, hooks and errors; ``version`` is its ``If-Match``. With
 ``failOnErrors: N`` processing stops after the N-th error; the response lists
 every operation processed, in the order they ran.
 """
@@ -22,10 +22,11 @@ import heapq
 import logging
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
+from scimcore._log import log_unexpected
 from scimcore.errors import (
     Conflict,
     InternalServerError,
@@ -37,10 +38,8 @@ from scimcore.errors import (
 )
 from scimcore.service._hooks import Context
 from scimcore.service._http import Request
-from scimcore.service._routing import route
-
-if TYPE_CHECKING:
-    from scimcore.service._service import Gen, ScimService
+from scimcore.service._resources import Resources
+from scimcore.service._store_calls import Gen
 
 __all__ = ["BULK_REQUEST_SCHEMA", "BULK_RESPONSE_SCHEMA", "references", "run_bulk"]
 
@@ -166,7 +165,7 @@ def _order(operations: list[_Operation], producers: Mapping[str, _Operation]) ->
     return ordered
 
 
-def _check_request(service: ScimService, body: Mapping[str, Any]) -> tuple[list[Any], int | None]:
+def _check_request(body: Mapping[str, Any], max_operations: int) -> tuple[list[Any], int | None]:
     fields = _folded(body)
     schemas = fields.get("schemas")
     if not isinstance(schemas, list) or not any(
@@ -176,10 +175,10 @@ def _check_request(service: ScimService, body: Mapping[str, Any]) -> tuple[list[
     operations = fields.get("operations")
     if not isinstance(operations, list):
         raise InvalidSyntax("A bulk request needs an 'Operations' list.")
-    if len(operations) > service.max_operations:
+    if len(operations) > max_operations:
         raise PayloadTooLarge(
             f"The number of operations ({len(operations)}) exceeds the maxOperations "
-            f"({service.max_operations})."
+            f"({max_operations})."
         )
     fail_on_errors = fields.get("failonerrors")
     if fail_on_errors is not None and (
@@ -191,9 +190,11 @@ def _check_request(service: ScimService, body: Mapping[str, Any]) -> tuple[list[
     return operations, fail_on_errors
 
 
-def run_bulk(service: ScimService, ctx: Context, body: Mapping[str, Any]) -> Gen[dict[str, Any]]:
+def run_bulk(
+    resources: Resources, ctx: Context, body: Mapping[str, Any], *, max_operations: int
+) -> Gen[dict[str, Any]]:
     """Run a BulkRequest; return the BulkResponse document (the HTTP status is 200)."""
-    raw_operations, fail_on_errors = _check_request(service, body)
+    raw_operations, fail_on_errors = _check_request(body, max_operations)
     operations = [_read(i, raw) for i, raw in enumerate(raw_operations)]
     producers: dict[str, _Operation] = {}
     for op in operations:
@@ -216,7 +217,7 @@ def run_bulk(service: ScimService, ctx: Context, body: Mapping[str, Any]) -> Gen
     for op in [*ordered, *cyclic]:
         if fail_on_errors is not None and errors >= fail_on_errors:
             break
-        result = yield from _run_one(service, ctx, op, ids)
+        result = yield from _run_one(resources, ctx, op, ids)
         results.append(result)
         if int(result["status"]) >= 400:
             errors += 1
@@ -224,8 +225,10 @@ def run_bulk(service: ScimService, ctx: Context, body: Mapping[str, Any]) -> Gen
 
 
 def _run_one(
-    service: ScimService, ctx: Context, op: _Operation, ids: dict[str, str]
+    resources: Resources, ctx: Context, op: _Operation, ids: dict[str, str]
 ) -> Gen[dict[str, Any]]:
+    endpoints = resources.endpoints
+    base = endpoints.base(ctx.request)
     result: dict[str, Any] = {"method": op.method or "POST"}
     if op.bulk_id is not None:
         result["bulkId"] = op.bulk_id
@@ -238,8 +241,9 @@ def _run_one(
                 f"Operation {op.index} references bulkId {missing[0]!r}, "
                 "which no successful POST of this request defines."
             )
-        path = _substitute(op.path, ids)
-        data = _substitute(op.data, ids)
+        path, data = op.path, op.data
+        if op.needs:  # only then is there a bulkId: to replace
+            path, data = _substitute(path, ids), _substitute(data, ids)
         request = Request(
             op.method,
             path,
@@ -247,32 +251,32 @@ def _run_one(
             base_url=ctx.request.base_url,
             principal=ctx.principal,
         )
-        sub = Context(request, ctx.principal, service)
-        found = route(path, service._by_endpoint)
+        sub = attrs.evolve(ctx, request=request)
+        found = endpoints.route(path)
         wanted = "collection" if op.method == "POST" else "resource"
         if found.kind != wanted:
             raise MethodNotAllowed(f"Operation {op.index}: {op.method} is not allowed on {path!r}.")
-        model = service._model(found.resource_type)
+        model = endpoints.model(found.resource_type)
         if op.method == "POST":
-            resource = yield from service._create(sub, model, data)
+            resource = yield from resources.create(sub, model, data)
             status = 201
         elif op.method == "PUT":
             assert found.id is not None
-            resource = yield from service._replace(sub, model, found.id, data, op.version)
+            resource = yield from resources.replace(sub, model, found.id, data, op.version)
             status = 200
         elif op.method == "PATCH":
             assert found.id is not None
-            resource = yield from service._patch(sub, model, found.id, data, op.version)
+            resource = yield from resources.patch(sub, model, found.id, data, op.version)
             status = 200
         else:
             assert found.id is not None
-            yield from service._delete(sub, model, found.id, op.version)
-            result["location"] = service._location(ctx.request, model, found.id)
+            yield from resources.delete(sub, model, found.id, op.version)
+            result["location"] = endpoints.url(base, model, found.id)
             result["status"] = "204"
             return result
         if op.bulk_id is not None and op.method == "POST":
             ids[op.bulk_id] = resource.id
-        result["location"] = service._location(ctx.request, model, resource.id)
+        result["location"] = endpoints.url(base, model, resource.id)
         version = getattr(getattr(resource, "meta", None), "version", None)
         if version:
             result["version"] = version
@@ -281,14 +285,14 @@ def _run_one(
     except ScimError as error:
         failed = error
     except Exception:
-        log.exception("scimcore: unexpected error in bulk operation %d", op.index)
+        log_unexpected(log, "in bulk operation %d", op.index)
         failed = InternalServerError()
     if op.method != "POST" and op.path and "bulkId:" not in op.path:
         try:
-            found = route(op.path, service._by_endpoint)
+            found = endpoints.route(op.path)
             if found.kind == "resource" and found.id is not None:
-                model = service._model(found.resource_type)
-                result["location"] = service._location(ctx.request, model, found.id)
+                model = endpoints.model(found.resource_type)
+                result["location"] = endpoints.url(base, model, found.id)
         except ScimError:
             pass
     result["status"] = str(failed.status)

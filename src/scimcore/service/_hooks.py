@@ -5,24 +5,24 @@ default that does nothing special. They are called in this order for each
 request: :meth:`~Hooks.authenticate` (after the built-in bearer tokens, when
 the service has some), :meth:`~Hooks.authorize` before each operation, then
 for writes the lifecycle hook (``before_create``, ``before_replace``,
-``before_patch``, ``before_delete``) just before the store is called. Raise a
+``before_patch``, ``before_delete``) just before the store is called, and
+:meth:`~Hooks.after_write` once the store has committed the write; a request
+answered with an error calls :meth:`~Hooks.on_error`. Raise a
 :class:`~scimcore.ScimError` (``Unauthorized``, ``Forbidden``, ``InvalidValue``…)
-from any hook to refuse the request with that error.
+from a ``before`` hook to refuse the request with that error; what ``after_write``
+and ``on_error`` raise is logged and changes nothing (the write is committed).
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import attrs
 
-from scimcore.errors import Unauthorized
+from scimcore.errors import ScimError, Unauthorized
 from scimcore.service._http import Request
-
-if TYPE_CHECKING:
-    from scimcore.service._service import ScimService
 
 __all__ = ["Action", "BearerTokens", "Context", "Hooks"]
 
@@ -37,12 +37,20 @@ class Context:
     """What a hook knows about the request it is called for.
 
     ``principal`` is what :meth:`Hooks.authenticate` returned (or the request's
-    own ``principal``); ``service`` is the :class:`~scimcore.ScimService`.
+    own ``principal``); ``service`` is the :class:`~scimcore.ScimService`
+    serving the request (typed ``Any`` here: the service module imports this
+    one, never the other way round).
     """
 
     request: Request
     principal: object
-    service: ScimService
+    service: Any
+
+    @property
+    def tenant(self) -> str | None:
+        """The tenant the serving service is for (``ScimService(tenant=…)``), or ``None``."""
+        tenant: str | None = getattr(self.service, "tenant", None)
+        return tenant
 
 
 class Hooks:
@@ -101,6 +109,20 @@ class Hooks:
 
     def before_delete(self, ctx: Context, current: Any) -> None:
         """Check a resource before it is deleted; raise to refuse."""
+
+    def after_write(self, ctx: Context, action: Action, resource: Any) -> None:
+        """Called once the store has committed a write (a route's or a Bulk operation's).
+
+        ``action`` is ``"create"``, ``"replace"``, ``"patch"`` or ``"delete"``;
+        ``resource`` is the resource as stored (for a delete, as it was). Send
+        the invitation, emit the event here: ``ctx.tenant`` says for whom. A
+        PATCH that changes nothing writes nothing and calls nothing.
+        """
+
+    def on_error(self, ctx: Context, error: ScimError) -> None:
+        """Called for a request answered with an error (``ctx.principal`` is ``None``
+        when it was refused before authentication; a 500's ``error`` says nothing of
+        the bug, which is logged)."""
 
 
 class BearerTokens:

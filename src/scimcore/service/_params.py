@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl
 
 import attrs
 
-from scimcore.errors import InvalidSyntax, InvalidValue
+from scimcore.errors import InvalidFilter, InvalidSyntax, InvalidValue
 
-__all__ = ["SEARCH_REQUEST_SCHEMA", "ListParams", "parse_query", "projection"]
+__all__ = ["SEARCH_REQUEST_SCHEMA", "ListParams", "Paging", "parse_query", "projection"]
 
 SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
@@ -73,17 +73,33 @@ def projection(params: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, .
     return attributes, excluded
 
 
+#: Paging integers are clamped to ±this (2**62): a larger one means the same (past every result,
+#: or every result) and still fits a 64-bit database integer and ``itertools.islice``.
+MAX_PAGING_INTEGER = 2**62
+
+
 def _integer(value: Any, name: str) -> int | None:
+    """A paging integer from a query or a SearchRequest, clamped to ±``MAX_PAGING_INTEGER``.
+
+    >>> _integer("99999999999999999999999", "startIndex") == MAX_PAGING_INTEGER
+    True
+    >>> _integer("-" + "9" * 5000, "count") == -MAX_PAGING_INTEGER
+    True
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         raise InvalidValue(f"'{name}' must be an integer.")
-    if isinstance(value, int):
-        return value
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("+-").isdigit() and text.isascii():
-            return int(text)
+        digits = text.removeprefix("+").removeprefix("-")
+        if not (digits.isdigit() and digits.isascii()):
+            raise InvalidValue(f"'{name}' must be an integer, not {value[:40]!r}.")
+        digits = digits.lstrip("0") or "0"
+        magnitude = MAX_PAGING_INTEGER if len(digits) > 19 else int(digits)
+        value = -magnitude if text.startswith("-") else magnitude
+    if isinstance(value, int):
+        return max(-MAX_PAGING_INTEGER, min(MAX_PAGING_INTEGER, value))
     raise InvalidValue(f"'{name}' must be an integer, not {value!r}.")
 
 
@@ -153,9 +169,13 @@ class ListParams:
         if cursor is not None and not isinstance(cursor, str):
             raise InvalidValue("'cursor' must be a string.")
         filter_text = _text(get("filter"), "filter")
+        if filter_text is not None and not filter_text.strip():
+            # RFC 7644 §3.4.2.2: the parameter MUST contain at least one valid expression;
+            # answering everything would hand an identity provider's lookup a wrong match.
+            raise InvalidFilter("The filter is empty: give an expression, or no filter at all.")
         sort_by = _text(get("sortby"), "sortBy")
         return cls(
-            filter=filter_text if filter_text and filter_text.strip() else None,
+            filter=filter_text,
             sort_by=sort_by.strip() if sort_by and sort_by.strip() else None,
             sort_order=sort_order.casefold(),
             start_index=max(1, start_index) if start_index is not None else 1,
@@ -164,3 +184,21 @@ class ListParams:
             attributes=projected[0],
             excluded_attributes=projected[1],
         )
+
+
+@attrs.frozen
+class Paging:
+    """A service's paging limits, as its ServiceProviderConfig announces them.
+
+    ``max_results`` is the most resources one page holds (``filter.maxResults``,
+    and ``pagination.maxPageSize`` for RFC 9865 cursors); ``default_page_size``
+    the page size when the client gives no ``count``; ``cursor`` whether
+    cursor paging is offered (index paging always is).
+
+    >>> Paging().max_results, Paging().default_page_size
+    (1000, 100)
+    """
+
+    max_results: int = 1000
+    default_page_size: int = 100
+    cursor: bool = True

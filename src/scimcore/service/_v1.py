@@ -8,7 +8,8 @@ but the wire: the same store, models, filter evaluator, PATCH engine, hooks,
 tokens and policy. A 1.1 request is rewritten into the 2.0 request that means
 the same thing and run through the 2.0 service's own pipeline (its generator,
 :meth:`ScimService._respond`, so store calls are still driven by
-:meth:`~ScimService.handle` or :meth:`~ScimService.handle_async`); its 2.0
+:meth:`~ScimService.handle` or :meth:`~ScimService.handle_async`) and so through
+the same parts (:mod:`._resources`, :mod:`._lists`, :mod:`._bulk`…); its 2.0
 response is then rewritten into 1.1.
 
 Request side:
@@ -40,6 +41,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
+from scimcore._log import log_unexpected
 from scimcore.codecs import v2
 from scimcore.codecs.v1 import (
     CORE_SCHEMA,
@@ -65,9 +67,10 @@ from scimcore.errors import (
     ScimError,
 )
 from scimcore.schema import ResourceType, Schema
-from scimcore.service._http import Request, Response
+from scimcore.service._http import Request, Response, dumps, json_body
 from scimcore.service._params import parse_query
-from scimcore.service._service import Gen, ScimService, StoreCall, _dumps
+from scimcore.service._service import ScimService
+from scimcore.service._store_calls import Gen, Get
 
 __all__ = ["V1_MEDIA_TYPE", "ScimV1Service"]
 
@@ -107,6 +110,10 @@ class ScimV1Service(ScimService):
         self.v2 = service
         self.base_url = base_url
 
+    def _base(self, request: Request) -> str:
+        """The 1.1 service root as the client of ``request`` sees it."""
+        return (self.base_url or request.base_url).rstrip("/")
+
     def _relocate(self, request: Request, text: str) -> str:
         """A URL the 2.0 service built from its own ``base_url``, moved under the 1.1 base."""
         v2_base = (self.v2.base_url or "").rstrip("/")
@@ -120,9 +127,11 @@ class ScimV1Service(ScimService):
         try:
             return (yield from self._dispatch_v1(request))
         except ScimError as error:
+            self._failed(request, error)
             return self._error(error, request)
         except Exception:
-            log.exception("scimcore: unexpected error serving %s %s", request.method, request.path)
+            log_unexpected(log, "serving %s %s", request.method, request.path)
+            self._failed(request, InternalServerError())
             return self._error(InternalServerError(), request)
 
     def _error(
@@ -133,7 +142,7 @@ class ScimV1Service(ScimService):
         if isinstance(error, _NotAllowed):
             extra.append(("Allow", ", ".join(error.allowed)))
         return Response(
-            error.status, (("Content-Type", V1_MEDIA_TYPE), *extra), _dumps(encode_error(error))
+            error.status, (("Content-Type", V1_MEDIA_TYPE), *extra), dumps(encode_error(error))
         )
 
     def _dispatch_v1(self, request: Request) -> Gen[Response]:
@@ -147,7 +156,9 @@ class ScimV1Service(ScimService):
             )
         segments = [s for s in request.path.split("/") if s]
         refused: ScimError | None = None
-        if segments and segments[0].casefold() not in self._by_endpoint:
+        if "\x00" in request.path:  # as in 2.0 (_routing.route): U+0000 names nothing
+            refused = NotFound(f"There is no resource at {request.path!r}.")
+        if segments and segments[0].casefold() not in self._endpoints.by_endpoint:
             first = segments[0].casefold()
             if first == "v1":
                 segments = segments[1:]
@@ -162,8 +173,7 @@ class ScimV1Service(ScimService):
             elif last.casefold().endswith(".xml"):
                 refused = NotImplementedByServer("This service provider speaks JSON only.")
         head = segments[0].casefold() if segments else ""
-        public = head in ("serviceproviderconfigs", "serviceproviderconfig") and method == "GET"
-        if not public:
+        if not self._is_public(request):
             # As in 2.0: authentication comes before any other answer, and before the body
             # or the store is read (the 2.0 pipeline checks the credentials again).
             self._authenticate(request)
@@ -178,15 +188,27 @@ class ScimV1Service(ScimService):
         if head == "bulk" and len(segments) == 1:
             self._allow(method, ("POST",), request)
             return (yield from self._bulk(request))
-        resource_type = self._by_endpoint.get(head)
+        resource_type = self._endpoints.by_endpoint.get(head)
         if resource_type is None or len(segments) > 2:
             raise NotFound(f"There is no endpoint at {request.path!r}.")
-        model = self._model(resource_type)
+        model = self._endpoints.model(resource_type)
         if len(segments) == 1:
             self._allow(method, ("GET", "POST"), request)
         else:
             self._allow(method, ("GET", "PUT", "PATCH", "DELETE"), request)
         return (yield from self._resource(request, method, model, segments))
+
+    def _is_public(self, request: Request) -> bool:
+        """A GET of ``/ServiceProviderConfigs`` (or ``/v1/…``, ``….json``) needs no credentials."""
+        segments = [s.casefold() for s in request.path.split("/") if s]
+        if segments[:1] == ["v1"]:
+            segments = segments[1:]
+        return (
+            request.method == "GET"
+            and bool(segments)
+            and segments[0].removesuffix(".json")
+            in ("serviceproviderconfigs", "serviceproviderconfig")
+        )
 
     def _allow(self, method: str, allowed: tuple[str, ...], request: Request) -> None:
         if method not in allowed:
@@ -212,8 +234,10 @@ class ScimV1Service(ScimService):
         params = parse_query(query)
         out: dict[str, str] = {}
         text = params.get("filter")
-        if text is not None and text.strip():
-            out["filter"] = str(decode_filter(text, model, policy=self.policy))
+        if text is not None:  # an empty one is refused by the 2.0 service, as in 2.0
+            out["filter"] = (
+                str(decode_filter(text, model, policy=self.policy)) if text.strip() else ""
+            )
         if params.get("sortby"):
             out["sortBy"] = name_to_v2(params["sortby"], model)
         for name in ("sortOrder", "startIndex"):
@@ -222,7 +246,9 @@ class ScimV1Service(ScimService):
         count = params.get("count")
         if count is not None:
             text = count.strip()
-            if not (text.lstrip("+-").isdigit() and int(text) < 1):
+            digits = text.lstrip("+-")
+            below_one = digits.isdigit() and (text.startswith("-") or not digits.strip("0"))
+            if not below_one:  # SCIM 1.1: a count below 1 is ignored
                 out["count"] = count
         if params.get("attributes"):
             names = [n.strip() for n in params["attributes"].split(",") if n.strip()]
@@ -236,13 +262,13 @@ class ScimV1Service(ScimService):
         query = self._query(request.query, model)
         body = b""
         if method in ("POST", "PUT"):
-            body = _dumps(resource_to_v2(self._body(request), model))
+            body = dumps(resource_to_v2(json_body(request), model))
         elif method == "PATCH":
-            data = self._body(request)
-            current = yield StoreCall("get", (model, segments[1]))
+            data = json_body(request)
+            current = yield Get(model, segments[1])
             patch = decode_patch(data, model, current=current, policy=self.policy)
             if patch.operations:
-                body = _dumps(v2.encode(patch))
+                body = dumps(v2.encode(patch))
             else:
                 method = "GET"
         inner = self._inner(request, method, path, query, body)
@@ -262,7 +288,7 @@ class ScimV1Service(ScimService):
             return Response(
                 response.status,
                 (("Content-Type", V1_MEDIA_TYPE), *headers),
-                _dumps(encode_error(document)),
+                dumps(encode_error(document)),
             )
         if deleted and response.status == 204:
             return Response(200, headers)
@@ -277,7 +303,7 @@ class ScimV1Service(ScimService):
             document = resource_to_v1(document, model)
             self._relocate_meta(request, document)
         return Response(
-            response.status, (("Content-Type", V1_MEDIA_TYPE), *headers), _dumps(document)
+            response.status, (("Content-Type", V1_MEDIA_TYPE), *headers), dumps(document)
         )
 
     def _relocate_meta(self, request: Request, document: Any) -> None:
@@ -295,8 +321,8 @@ class ScimV1Service(ScimService):
         return out
 
     def _bulk(self, request: Request) -> Gen[Response]:
-        data = bulk_request_to_v2(self._body(request), self.models, policy=self.policy)
-        inner = self._inner(request, "POST", "/Bulk", "", _dumps(data))
+        data = bulk_request_to_v2(json_body(request), self.models, policy=self.policy)
+        inner = self._inner(request, "POST", "/Bulk", "", dumps(data))
         response = yield from self.v2._respond(inner)
         if response.status != 200:
             return self._translate(request, response, self.models[0], deleted=False)
@@ -304,7 +330,7 @@ class ScimV1Service(ScimService):
         for operation in document["Operations"]:
             if isinstance(operation.get("location"), str):
                 operation["location"] = self._relocate(request, operation["location"])
-        return Response(200, (("Content-Type", V1_MEDIA_TYPE),), _dumps(document))
+        return Response(200, (("Content-Type", V1_MEDIA_TYPE),), dumps(document))
 
     # ------------------------------------------------------------------ discovery
 
@@ -315,7 +341,7 @@ class ScimV1Service(ScimService):
             return self._translate(request, response, self.models[0], deleted=False)
         document = encode_service_provider_config(self.service_provider_config())
         document["meta"] = {"location": f"{self._base(request)}/ServiceProviderConfigs"}
-        return Response(200, (("Content-Type", V1_MEDIA_TYPE),), _dumps(document))
+        return Response(200, (("Content-Type", V1_MEDIA_TYPE),), dumps(document))
 
     def _schema_documents(self, request: Request) -> list[dict[str, Any]]:
         schemas: dict[str, Schema] = {s.id: s for s in self.schemas()}
@@ -343,7 +369,7 @@ class ScimV1Service(ScimService):
                 "startIndex": 1,
                 "Resources": documents,
             }
-            return Response(200, (("Content-Type", V1_MEDIA_TYPE),), _dumps(listed))
+            return Response(200, (("Content-Type", V1_MEDIA_TYPE),), dumps(listed))
         wanted = name.casefold()
         for model, document in zip(self.models, documents, strict=True):
             resource_type = model.__scim_resource_type__
@@ -355,7 +381,7 @@ class ScimV1Service(ScimService):
                 str(document["id"]),
             }
             if wanted in {n.casefold() for n in names}:
-                return Response(200, (("Content-Type", V1_MEDIA_TYPE),), _dumps(document))
+                return Response(200, (("Content-Type", V1_MEDIA_TYPE),), dumps(document))
         raise NotFound(f"There is no schema {name!r}.")
 
 

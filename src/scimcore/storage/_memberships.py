@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import Any
 
+from scimcore._drive import drive
 from scimcore.filter import AttrPath, Compare, Filter, Or
 from scimcore.policy import Policy
 from scimcore.storage._query import Page, Query
@@ -56,11 +57,4 @@ def search_memberships(
     store: Any, group_model: type[Any], member_ids: Sequence[str]
 ) -> Memberships:
     """:func:`membership_searches` run against a sync store's ``search``."""
-    steps = membership_searches(group_model, member_ids)
-    try:
-        query = next(steps)
-        while True:
-            query = steps.send(store.search(query))
-    except StopIteration as stop:
-        result: Memberships = stop.value
-        return result
+    return drive(membership_searches(group_model, member_ids), store.search)

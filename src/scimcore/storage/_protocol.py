@@ -12,8 +12,11 @@ Rules every store follows (:class:`scimcore.testing.StoreContract` checks them):
   first) or makes one; it fills ``meta``: ``resourceType``, ``created``,
   ``lastModified`` and ``version``, never ``location`` (the service knows URLs).
 - Every write changes the version; ``meta.version`` is the ETag (weak, ``W/"…"``).
-- ``expected_version`` (an ``If-Match`` value, ``*`` for any) that does not
-  match raises :class:`~scimcore.errors.PreconditionFailed` and changes nothing.
+- ``expected_version`` (an ``If-Match`` value: a list of tags, or ``*`` for
+  any) that does not name the stored version raises
+  :class:`~scimcore.errors.PreconditionFailed` and changes nothing.
+- ``update`` takes a change as :mod:`scimcore.storage._change` describes it (a
+  ``PatchResult`` or a function); one that changes nothing writes nothing.
 - An unknown ``id`` raises :class:`~scimcore.errors.NotFound`; a value taken
   by another resource where it must be unique raises
   :class:`~scimcore.errors.Uniqueness`.
@@ -26,20 +29,25 @@ Rules every store follows (:class:`scimcore.testing.StoreContract` checks them):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from scimcore.codecs.v2 import decode, encode
+from scimcore.models import Meta
+from scimcore.patch import PatchResult
+from scimcore.storage._change import Change, apply_change, same_but_meta
 from scimcore.storage._query import Page, Query
-from scimcore.storage._values import versions_match
 
 __all__ = [
     "AsyncResourceStore",
     "AsyncStoreAdapter",
     "ResourceStore",
     "SupportsDocuments",
+    "SupportsMemberUpdate",
     "SupportsMemberships",
     "SupportsUpdate",
     "update",
+    "update_async",
 ]
 
 R = TypeVar("R")
@@ -80,20 +88,53 @@ class ResourceStore(Protocol):
 class SupportsUpdate(Protocol):
     """A store that changes a resource atomically (the optional store-native PATCH).
 
-    ``change`` gets the stored resource and returns the new one (for example
+    ``change`` is a :class:`~scimcore.patch.PatchResult` or a function that gets
+    the stored resource and returns the new one (for example
     ``lambda r: apply_patch(r, op)``); the store applies it and writes the
     result as one atomic step, so two concurrent PATCHes never lose an update.
+    A change that changes nothing writes nothing (see :func:`update`).
     """
 
     def update(
         self,
         model: type[R],
         resource_id: str,
-        change: Callable[[R], R],
+        change: Change[R],
         *,
         expected_version: str | None = None,
     ) -> R:
         """Read, change and write one resource atomically; return the stored copy."""
+        ...
+
+
+@runtime_checkable
+class SupportsMemberUpdate(Protocol):
+    """A store that changes a group's members as a delta (the optional fast member PATCH).
+
+    Adding one member to a group of 20,000 should not read, rebuild and write
+    20,000 members. The service calls this for a PATCH that only adds elements
+    or removes them by ``value`` (:func:`scimcore.patch.touched_values`):
+    atomically, the store loads the resource with only the ``members`` whose
+    ``value`` is one of ``values`` (compared case-insensitively: a superset is
+    fine), calls ``change`` on that copy, and writes the
+    :class:`~scimcore.patch.PatchResult`'s ``added`` and ``removed`` members, a
+    new version and ``lastModified``; nothing when it changed nothing.
+    ``expected_version`` is checked first, as by ``update``. A store that cannot
+    apply a given delta exactly (a group holding the same value twice) returns
+    ``None``, writing nothing, and the service applies the PATCH to the whole
+    resource instead.
+    """
+
+    def update_members(
+        self,
+        model: type[R],
+        resource_id: str,
+        values: Collection[str],
+        change: Callable[[R], PatchResult[R]],
+        *,
+        expected_version: str | None = None,
+    ) -> Meta | None:
+        """Apply a member delta atomically; the resource's new ``meta`` (or ``None``)."""
         ...
 
 
@@ -140,25 +181,81 @@ def update(
     store: ResourceStore,
     model: type[R],
     resource_id: str,
-    change: Callable[[R], R],
+    change: Change[R],
     *,
     expected_version: str | None = None,
 ) -> R:
     """Change one resource: natively when the store :class:`SupportsUpdate`, else get + replace.
 
-    The fallback replaces with the version it read as ``expected_version``, so a
-    concurrent write makes it :class:`~scimcore.errors.PreconditionFailed`
-    rather than lost.
+    ``change`` is a :class:`~scimcore.patch.PatchResult` (written only over the
+    version it was computed from) or a function of the stored resource; one
+    that changes nothing writes nothing, and the stored resource comes back with
+    its version. The fallback replaces with the version it read as
+    ``expected_version``, so a concurrent write makes it
+    :class:`~scimcore.errors.PreconditionFailed` rather than lost.
+
+    >>> from scimcore.models import User
+    >>> from scimcore.stores import MemoryStore
+    >>> store = MemoryStore()
+    >>> user = store.create(User(user_name="bjensen"))
+    >>> def retitle(user):
+    ...     user.title = "Tour Guide"
+    ...     return user
+    >>> changed = update(store, User, user.id, retitle, expected_version=user.meta.version)
+    >>> changed.title, changed.meta.version != user.meta.version
+    ('Tour Guide', True)
+    >>> update(store, User, user.id, retitle).meta.version == changed.meta.version
+    True
     """
     if isinstance(store, SupportsUpdate):
         return store.update(model, resource_id, change, expected_version=expected_version)
-    from scimcore.errors import PreconditionFailed
-
     current = store.get(model, resource_id)
-    version = getattr(getattr(current, "meta", None), "version", None)
-    if not versions_match(expected_version, version):
-        raise PreconditionFailed()
-    return store.replace(change(current), expected_version=version)
+    version = current.meta.version  # type: ignore[attr-defined]
+    new, changed = _changed(change, current, expected_version)
+    return store.replace(new, expected_version=version) if changed else new
+
+
+async def update_async(
+    store: AsyncResourceStore,
+    model: type[R],
+    resource_id: str,
+    change: Change[R],
+    *,
+    expected_version: str | None = None,
+) -> R:
+    """:func:`update` on an :class:`AsyncResourceStore`: its own ``update`` when it has one.
+
+    >>> import asyncio
+    >>> from scimcore.models import User
+    >>> from scimcore.stores import MemoryStore
+    >>> store = AsyncStoreAdapter(MemoryStore())
+    >>> async def rename():
+    ...     user = await store.create(User(user_name="bjensen"))
+    ...     return (await update_async(store, User, user.id, lambda u: User(user_name="babs")))
+    >>> asyncio.run(rename()).user_name
+    'babs'
+    """
+    native = getattr(store, "update", None)
+    if native is not None:
+        return await native(model, resource_id, change, expected_version=expected_version)  # type: ignore[no-any-return]
+    current = await store.get(model, resource_id)
+    version = current.meta.version  # type: ignore[attr-defined]
+    new, changed = _changed(change, current, expected_version)
+    return await store.replace(new, expected_version=version) if changed else new
+
+
+def _changed(change: Change[R], current: R, expected_version: str | None) -> tuple[R, bool]:
+    """The fallbacks' :func:`~scimcore.storage._change.apply_change`: the resource to
+    write and ``True``, or the stored resource and ``False`` when nothing changed (for
+    a function, whose result is compared with the stored resource by wire document)."""
+    if not callable(change):
+        new = apply_change(change, current, expected_version)
+        return (current, False) if new is None else (new, True)
+    before = encode(current, full=True)  # the function may change ``current`` in place
+    new = apply_change(change, current, expected_version)
+    if new is None or same_but_meta(encode(new, full=True), before):
+        return decode(before, type(current)), False
+    return new, True
 
 
 @runtime_checkable
@@ -239,14 +336,26 @@ class AsyncStoreAdapter:
         self,
         model: type[R],
         resource_id: str,
-        change: Callable[[R], R],
+        change: Change[R],
         *,
         expected_version: str | None = None,
     ) -> R:
-        """See :func:`update`."""
+        """See :func:`update`: the wrapped store's own, or get + replace."""
         return await asyncio.to_thread(
             update, self.store, model, resource_id, change, expected_version=expected_version
         )
+
+    @property
+    def update_members(self) -> Callable[..., Awaitable[Meta | None]]:
+        """The sync store's ``update_members`` in a worker thread; absent when it has none."""
+        method = getattr(self.store, "update_members", None)
+        if method is None:
+            raise AttributeError("update_members")
+
+        async def update_members(*args: Any, **kwargs: Any) -> Meta | None:
+            return await asyncio.to_thread(method, *args, **kwargs)
+
+        return update_members
 
     async def aclose(self) -> None:
         """Close the wrapped store."""

@@ -11,10 +11,12 @@ import attrs
 
 from scimcore.errors import InvalidValue
 from scimcore.policy import Policy
+from scimcore.schema import ReturnedKind
 
 if TYPE_CHECKING:
     from scimcore.filter import Filter
     from scimcore.schema import AttributeRef, ResourceType, SchemaRegistry
+    from scimcore.storage._deadline import Deadline
 
 __all__ = ["Page", "Query", "SortOrder", "registry_of", "resolve_sort", "resource_type_of"]
 
@@ -84,6 +86,8 @@ class Query:
     ``policy`` decides unknown attributes (:attr:`Policy.unknown_filter_attribute`)
     and string booleans; a search over several models treats an attribute
     one of them lacks as absent, as RFC 7644 §3.4.2.2 requires of root queries.
+    ``deadline`` (:class:`~scimcore.storage.Deadline`) is when the store must
+    give up on the search with :class:`~scimcore.errors.TooMany`; ``None``: no limit.
 
     >>> from scimcore.models import User
     >>> q = Query(models=User, start_index=-3, count=-1, sort_order="DESCENDING")
@@ -101,6 +105,7 @@ class Query:
     attributes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     excluded_attributes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     policy: Policy = attrs.field(factory=Policy)
+    deadline: Deadline | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         text: object = self.filter
@@ -164,6 +169,9 @@ def resolve_sort(sort_by: str, model: type[Any]) -> AttributeRef | None:
     ref = registry.resolve(sort_by, resource_type=resource_type_of(model))
     if ref is None:
         return None
+    if ref.target.returned is ReturnedKind.NEVER:
+        # A sort order on a password would tell it one comparison at a time.
+        raise InvalidValue(f"sortBy '{sort_by}' is never returned, so it cannot be sorted on.")
     if ref.target.is_complex:
         value = ref.target.sub_attribute("value")
         if value is None:

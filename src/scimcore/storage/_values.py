@@ -25,7 +25,7 @@ from scimcore.filter import fold  # one case folding, shared with the evaluator
 from scimcore.filter._evaluate import _datetime as read_datetime
 from scimcore.schema import TEXT_TYPES, Attribute, AttributeType
 
-__all__ = ["comparable", "fold", "utc_text", "versions_match"]
+__all__ = ["comparable", "fold", "utc_text"]
 
 
 def utc_text(value: datetime.datetime | str) -> str:
@@ -70,25 +70,3 @@ def comparable(value: Any, attribute: Attribute) -> Any:
     if isinstance(value, datetime.datetime):
         return utc_text(value)
     return value
-
-
-def _opaque(tag: str) -> str:
-    tag = tag.strip()
-    if tag[:2] in ("W/", "w/"):
-        tag = tag[2:]
-    return tag.strip('"')
-
-
-def versions_match(expected: str | None, actual: str | None) -> bool:
-    """Whether a stored version satisfies an expected one (``If-Match``), weakly compared.
-
-    ``None`` expects nothing; ``*`` matches any version; ``W/`` and quotes are ignored.
-
-    >>> versions_match('W/"3"', '"3"'), versions_match("*", 'W/"9"'), versions_match('"2"', 'W/"3"')
-    (True, True, False)
-    """
-    if expected is None or expected.strip() == "*":
-        return True
-    if actual is None:
-        return False
-    return _opaque(expected) == _opaque(actual)

@@ -202,7 +202,7 @@ def encode_error(*errors: Error | ScimError | Mapping[str, Any]) -> dict[str, An
     out = []
     for error in errors:
         if isinstance(error, ScimError):
-            status, scim_type, detail = str(error.status), error.scim_type, error.detail
+            status, scim_type, detail = str(error.status), error.scim_type, error.described
         elif isinstance(error, Error):
             status, scim_type, detail = str(error.status), error.scim_type, error.detail or ""
         else:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import attrs
-
 from scimcore.codecs.v1._translate import URN_ALIASES, name_to_v1, name_to_v2, split_name
 from scimcore.errors import InvalidValue
 from scimcore.filter import (
@@ -25,6 +23,8 @@ from scimcore.filter import (
     Not,
     Or,
     Present,
+    Rewriter,
+    Transformer,
     ValuePath,
     parse_filter,
 )
@@ -69,19 +69,35 @@ def _path_from_text(text: str) -> AttrPath:
     return AttrPath(urn, name, sub)
 
 
+class _RenamePaths(Rewriter):
+    """Every attribute path renamed; paths inside ``[…]`` are relative and kept."""
+
+    def __init__(self, rename: Callable[[str], str]) -> None:
+        self.rename = rename
+
+    def _path(self, path: AttrPath) -> AttrPath:
+        return _path_from_text(self.rename(_path_text(path)))
+
+    def compare(self, node: Compare) -> Filter:
+        return Compare(self._path(node.path), node.op, node.value)
+
+    def present(self, node: Present) -> Filter:
+        return Present(self._path(node.path))
+
+    def value_path(self, node: ValuePath) -> Filter:
+        return ValuePath(self._path(node.path), node.filter)
+
+
 def map_paths(node: Filter, rename: Callable[[str], str]) -> Filter:
     """``node`` with every attribute path rewritten by ``rename`` (a function of path text).
 
-    >>> str(map_paths(parse_filter('title pr'), str.upper))
-    'TITLE pr'
+    The sub-attribute names inside ``[…]`` are relative to the bracketed path and
+    are not renamed.
+
+    >>> str(map_paths(parse_filter('title pr and emails[type eq "work"]'), str.upper))
+    'TITLE pr and EMAILS[type eq "work"]'
     """
-    if isinstance(node, And | Or):
-        return type(node)(tuple(map_paths(n, rename) for n in node.operands))
-    if isinstance(node, Not):
-        return Not(map_paths(node.operand, rename))
-    if isinstance(node, Compare | Present | ValuePath):
-        return attrs.evolve(node, path=_path_from_text(rename(_path_text(node.path))))
-    raise TypeError(f"not a filter node: {node!r}")  # pragma: no cover
+    return _RenamePaths(rename).visit(node)
 
 
 def decode_filter(text: str, model: type[Resource], *, policy: Policy | None = None) -> Filter:
@@ -103,19 +119,31 @@ def decode_filter(text: str, model: type[Resource], *, policy: Policy | None = N
     return map_paths(node, lambda name: name_to_v2(name, model))
 
 
-def _check(node: Filter) -> None:
-    if isinstance(node, And | Or):
-        for operand in node.operands:
-            _check(operand)
-    elif isinstance(node, Not):
-        raise NotExpressibleIn11(f"SCIM 1.1 filters have no 'not': {node}")
-    elif isinstance(node, ValuePath):
-        raise NotExpressibleIn11(f"SCIM 1.1 filters have no value filters ('[…]'): {node}")
-    elif isinstance(node, Compare):
+class _Check11(Transformer[None]):
+    """Raises :class:`NotExpressibleIn11` at the first construct SCIM 1.1 has no word for."""
+
+    def compare(self, node: Compare) -> None:
         if node.op in ("ne", "ew"):
             raise NotExpressibleIn11(f"SCIM 1.1 filters have no '{node.op}' operator: {node}")
         if node.value is None:
             raise NotExpressibleIn11(f"SCIM 1.1 filters have no null literal: {node}")
+
+    def present(self, node: Present) -> None:
+        pass
+
+    def and_(self, node: And) -> None:
+        for operand in node.operands:
+            self.visit(operand)
+
+    def or_(self, node: Or) -> None:
+        for operand in node.operands:
+            self.visit(operand)
+
+    def not_(self, node: Not) -> None:
+        raise NotExpressibleIn11(f"SCIM 1.1 filters have no 'not': {node}")
+
+    def value_path(self, node: ValuePath) -> None:
+        raise NotExpressibleIn11(f"SCIM 1.1 filters have no value filters ('[…]'): {node}")
 
 
 def encode_filter(node: Filter | str, model: type[Resource]) -> str:
@@ -135,5 +163,5 @@ def encode_filter(node: Filter | str, model: type[Resource]) -> str:
     """
     if isinstance(node, str):
         node = parse_filter(node)
-    _check(node)
+    _Check11().visit(node)
     return str(map_paths(node, lambda name: name_to_v1(name, model)))

@@ -44,6 +44,7 @@ from scimcore.codecs.v1._translate import (
 )
 from scimcore.errors import InvalidPath, InvalidSyntax, InvalidValue
 from scimcore.filter import And, AttrPath, Compare, Filter, fold, parse_path
+from scimcore.filter._visit import equality_terms
 from scimcore.models import PatchOp, PatchOperation, Resource
 from scimcore.policy import Policy
 from scimcore.schema import Attribute, AttributeType, MutabilityKind
@@ -379,17 +380,11 @@ def _element_of(
     attribute: Attribute, node: Filter, *, by_value_only: bool = False
 ) -> dict[str, Any]:
     """The 1.1 value object a 2.0 value filter stands for, or NotExpressibleIn11."""
-    terms = node.operands if isinstance(node, And) else (node,)
+    terms = equality_terms(node)
+    if terms is None:
+        raise NotExpressibleIn11(f"SCIM 1.1 selects values by equality only, not '{node}'.")
     element: dict[str, Any] = {}
     for term in terms:
-        if not (
-            isinstance(term, Compare)
-            and term.op == "eq"
-            and term.path.urn is None
-            and term.path.sub is None
-            and term.value is not None
-        ):
-            raise NotExpressibleIn11(f"SCIM 1.1 selects values by equality only, not '{node}'.")
         sub = attribute.sub_attribute(term.path.name)
         if sub is None:
             raise NotExpressibleIn11(f"'{attribute.name}' has no '{term.path.name}'.")

@@ -320,6 +320,10 @@ def _make_decoder(
             w("except _Fault as e:")
             w(f"    e.parts.append({seg!r})")
             w("    raise")
+            if spec.required and context.is_request and spec.child is None:
+                # An empty string is no value: a required one is missing (RFC 7643 §2.5).
+                w(f"if type({var}) is str and not {var}.strip():")
+                w(f"    _required({seg!r}, 'empty')")
         w.indent -= 1
     if has_schemas:
         w("ext = {}")
@@ -341,7 +345,7 @@ def _make_decoder(
 
 
 def _is_manager(cls: type, spec: FieldSpec) -> bool:
-    """Whether ``spec`` is the Enterprise User ``manager`` (Policy.manager_as_string, Entra E9)."""
+    """Whether ``spec`` is the Enterprise User ``manager`` (``Policy.manager_as_string``)."""
     schema = getattr(cls, "__scim_schema__", None)
     return (
         spec.name == "manager"
@@ -350,8 +354,8 @@ def _is_manager(cls: type, spec: FieldSpec) -> bool:
     )
 
 
-def _required(seg: str) -> None:
-    fault = values.Fault(f"The required attribute '{seg[1:]}' is missing.", InvalidValue)
+def _required(seg: str, how: str = "missing") -> None:
+    fault = values.Fault(f"The required attribute '{seg[1:]}' is {how}.", InvalidValue)
     fault.parts.append(seg)
     raise fault
 

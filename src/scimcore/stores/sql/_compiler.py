@@ -44,7 +44,9 @@ from scimcore.filter import (
     Not,
     Or,
     Present,
+    Transformer,
     ValuePath,
+    check_filterable,
 )
 from scimcore.policy import Policy
 from scimcore.schema import (
@@ -53,7 +55,6 @@ from scimcore.schema import (
     AttributeRef,
     AttributeType,
     ResourceType,
-    ReturnedKind,
     SchemaRegistry,
 )
 from scimcore.storage._values import fold, utc_text
@@ -206,7 +207,7 @@ class FilterCompiler:
         there (see :class:`Slot`).
         """
         values = params if params is not None else {}
-        sql = self._node(node, _Params(self.dialect, values, slots), None)
+        sql = _Where(self, _Params(self.dialect, values, slots), None).visit(node)
         return Fragment(sql, values)
 
     def sort_key(self, ref: AttributeRef, params: dict[str, Any]) -> str:
@@ -239,37 +240,27 @@ class FilterCompiler:
 
     # -- nodes -----------------------------------------------------------------------------
 
-    def _node(self, node: Filter, p: _Params, element: _Element | None) -> str:
-        if isinstance(node, And):
-            return "(" + " AND ".join(self._node(o, p, element) for o in node.operands) + ")"
-        if isinstance(node, Or):
-            return self._or(node, p, element)
-        if isinstance(node, Not):
-            return f"(NOT {self._node(node.operand, p, element)})"
-        if isinstance(node, Present):
-            target = self._target(node.path, p, element)
-            return self.false if target is None else self._present(target, p)
-        if isinstance(node, Compare):
-            return self._compare(node, p, element)
-        if isinstance(node, ValuePath):
-            if element is not None:
-                raise InvalidFilter("A valuePath cannot hold another valuePath.")
-            return self._value_path(node, p)
-        raise InvalidFilter(f"Cannot compile {type(node).__name__} to SQL.")
+    def _present(self, node: Present, p: _Params, element: _Element | None) -> str:
+        target = self._target(node.path, p, element)
+        if target is None:
+            return self.false
+        check_filterable(node.path, target.attribute)
+        return self._present_test(target, p)
 
-    def _or(self, node: Or, p: _Params, element: _Element | None) -> str:
+    def _or(self, node: Or, where: _Where) -> str:
         """``a OR b``; the ``eq`` terms on one indexed lookup become one ``IN`` list.
 
         ``members.value eq "1" or members.value eq "2" or …`` (the service's
         membership search for a page of users) is then one index probe, not one
         subquery per term.
         """
+        p = where.p
         parts: list[str] = []
         lists: dict[str, tuple[int, list[str]]] = {}  # lookup key -> (its part, its values)
         for operand in node.operands:
-            found = self._lookup_eq(operand, p) if element is None else None
+            found = self._lookup_eq(operand, p) if where.element is None else None
             if found is None:
-                parts.append(self._node(operand, p, element))
+                parts.append(where.visit(operand))
                 continue
             key, marker = found
             if key not in lists:
@@ -351,7 +342,8 @@ class FilterCompiler:
     def _element_target(self, path: AttrPath, p: _Params, element: _Element) -> _Target | None:
         owner = element.attribute
         if not owner.is_complex:
-            # A simple multi-valued attribute: "value" names the element itself (E-7122).
+            # A simple multi-valued attribute: "value" names the element itself
+            # (RFC 7644 erratum 7122: a PATCH path has no other way to name one).
             if path.name.casefold() != "value" or path.urn is not None or path.sub is not None:
                 return self._unknown(path)
             return _Target(_singular(owner), element.obj, None, ())
@@ -408,7 +400,7 @@ class FilterCompiler:
             f"AND NOT ({alias}.type = 'array' AND {d.array_length(f'{alias}.value')} = 0))"
         )
 
-    def _present(self, target: _Target, p: _Params) -> str:
+    def _present_test(self, target: _Target, p: _Params) -> str:
         if target.attribute.is_complex:
             if target.elements is None:
                 test = self._object_present(target.value, target.path, p)
@@ -430,8 +422,6 @@ class FilterCompiler:
         kind = attribute.type
         if op not in _ALLOWED[kind]:
             raise InvalidFilter(f"The operator '{op}' does not apply to {kind} attribute '{path}'.")
-        if attribute.returned is ReturnedKind.NEVER and op not in ("eq", "ne"):
-            raise InvalidFilter(f"'{path}' can only be compared with eq, ne or pr.")
         if kind is AttributeType.BOOLEAN:
             boolean_text = isinstance(value, str) and value.lower() in ("true", "false")
             if boolean_text and self.policy.string_booleans:
@@ -470,6 +460,7 @@ class FilterCompiler:
         target = self._target(node.path, p, element)
         if target is None:
             return self.false
+        check_filterable(node.path, target.attribute)
         if target.attribute.is_complex:
             target = self._redirect(node.path, target, p)
         attribute = target.attribute
@@ -479,9 +470,9 @@ class FilterCompiler:
             )
         if node.value is None:
             if op == "eq":
-                return f"(NOT {self._present(target, p)})"
+                return f"(NOT {self._present_test(target, p)})"
             if op == "ne":
-                return self._present(target, p)
+                return self._present_test(target, p)
             return self.false
         comparable = self._coerce(node.path, attribute, op, node.value)
         equal_op = "eq" if op == "ne" else op
@@ -522,13 +513,48 @@ class FilterCompiler:
         if not attribute.is_complex and not attribute.multi_valued:
             raise InvalidFilter(f"'{node.path}' has no values to filter with '[…]'.")
         if target.elements is not None:
-            inner = self._node(node.filter, p, _Element(target.value, attribute))
+            inner = _Where(self, p, _Element(target.value, attribute)).visit(node.filter)
             return f"EXISTS (SELECT 1 FROM {target.elements} WHERE {inner})"
         alias = p.alias()
         value = self.dialect.extract(self.document, target.path or "", "json")
         source = f"(SELECT {value} AS value) AS {alias}"
-        inner = self._node(node.filter, p, _Element(f"{alias}.value", attribute))
+        inner = _Where(self, p, _Element(f"{alias}.value", attribute)).visit(node.filter)
         return f"EXISTS (SELECT 1 FROM {source} WHERE {alias}.value IS NOT NULL AND {inner})"
+
+
+class _Where(Transformer[str]):
+    """One compilation's ``WHERE`` text, node by node, parameters bound as the text uses them.
+
+    A node's method visits only the children whose SQL it keeps, so no parameter
+    is bound for a clause that is not in the text. Inside ``a[…]``, paths name
+    the sub-attributes of ``element``: the filter in the brackets is compiled by
+    a ``_Where`` holding it.
+    """
+
+    def __init__(self, compiler: FilterCompiler, p: _Params, element: _Element | None) -> None:
+        self.compiler = compiler
+        self.p = p
+        self.element = element
+
+    def compare(self, node: Compare) -> str:
+        return self.compiler._compare(node, self.p, self.element)
+
+    def present(self, node: Present) -> str:
+        return self.compiler._present(node, self.p, self.element)
+
+    def and_(self, node: And) -> str:
+        return "(" + " AND ".join([self.visit(o) for o in node.operands]) + ")"
+
+    def or_(self, node: Or) -> str:
+        return self.compiler._or(node, self)
+
+    def not_(self, node: Not) -> str:
+        return f"(NOT {self.visit(node.operand)})"
+
+    def value_path(self, node: ValuePath) -> str:
+        if self.element is not None:
+            raise InvalidFilter("A valuePath cannot hold another valuePath.")
+        return self.compiler._value_path(node, self.p)
 
 
 @attrs.frozen

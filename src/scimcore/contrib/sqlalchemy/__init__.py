@@ -1,0 +1,29 @@
+"""SCIM on a SQLAlchemy 2.x mapped class: :class:`MappedStore` (the ``sqlalchemy`` extra).
+
+>>> from sqlalchemy import create_engine, Integer, String
+>>> from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+>>> from scimcore.mapping import AttributeMap
+>>> from scimcore.models import User
+>>> class Base(DeclarativeBase): ...
+>>> class Account(Base):
+...     __tablename__ = "accounts"
+...     id: Mapped[int] = mapped_column(primary_key=True)
+...     username: Mapped[str] = mapped_column(String(100), unique=True)
+...     version: Mapped[int] = mapped_column(Integer, default=1)
+>>> engine = create_engine("sqlite://")
+>>> Base.metadata.create_all(engine)
+>>> accounts = AttributeMap(User, {"userName": "username"}, version="version")
+>>> store = MappedStore(engine, Account, accounts)
+>>> user = store.create(User(user_name="bjensen"))
+>>> user.id, user.meta.version
+('1', 'W/"1"')
+>>> from scimcore.storage import Query
+>>> page = store.search(Query(models=User, filter='userName eq "BJENSEN"'))
+>>> [u.user_name for u in page.resources]
+['bjensen']
+"""
+
+from scimcore.contrib.sqlalchemy._render import Renderer
+from scimcore.contrib.sqlalchemy._store import MappedStore
+
+__all__ = ["MappedStore", "Renderer"]

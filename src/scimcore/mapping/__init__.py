@@ -1,0 +1,39 @@
+"""SCIM attributes on a host's own table: :class:`AttributeMap`, and filters planned onto it.
+
+A host that already keeps users (a SQLAlchemy class, a Django model) says
+which SCIM attribute lives in which of its columns; the map then turns a row
+into a resource and back, and a filter or a ``sortBy`` into a host-neutral
+:class:`Plan` over column names that a backend (:mod:`scimcore.contrib.sqlalchemy`)
+renders as its own query.
+
+>>> from scimcore.models import User
+>>> users = AttributeMap(User, {"userName": "username", 'emails[type eq "work"].value': "email"})
+>>> print(users.plan('userName eq "BJensen" or emails.value co "@example"'))
+any(username ieq 'bjensen', all(email filled, email ico '@example'))
+"""
+
+from scimcore.mapping._map import AttributeMap, Column, Computed
+from scimcore.mapping._plan import (
+    All,
+    Any_,
+    Const,
+    Filled,
+    Negate,
+    Plan,
+    SortPlan,
+    Test,
+)
+
+__all__ = [
+    "All",
+    "Any_",
+    "AttributeMap",
+    "Column",
+    "Computed",
+    "Const",
+    "Filled",
+    "Negate",
+    "Plan",
+    "SortPlan",
+    "Test",
+]

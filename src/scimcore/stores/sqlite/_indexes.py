@@ -1,0 +1,125 @@
+"""The SQLite store's index tables: search rows, lookups and unique values.
+
+Every write keeps three tables in step with a resource's search document:
+its row in ``scim_search`` (the slot columns, see :class:`~._schema.Layout`),
+its ``scim_lookup (key, value, rid)`` rows (the comparable values of the
+indexed paths: an ``eq`` on one is an index seek) and its ``scim_unique`` rows
+(the values that must be unique; the primary key makes a duplicate impossible,
+even between processes).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from scimcore.errors import Uniqueness
+from scimcore.storage._query import registry_of, resource_type_of
+from scimcore.stores._skeleton import StoreConfig, UniqueRule, shown, storable_json, unique_values
+from scimcore.stores.sql._document import search_document, search_values
+from scimcore.stores.sqlite._schema import Layout
+
+__all__ = ["Indexes"]
+
+
+class Indexes:
+    """Writes and removes a resource's rows in the index tables."""
+
+    def __init__(self, config: StoreConfig, layout: Layout) -> None:
+        self.config = config
+        self.layout = layout
+
+    def digest(self) -> str:
+        """What the index tables are built with: a change rebuilds them on open."""
+        return self.config.index_digest(
+            unique={
+                name: sorted(rule.key for rule in rules)
+                for name, rules in self.config.rules.items()
+            },
+            slots={name: list(slots) for name, slots in self.layout.slots.items()},
+        )
+
+    def _rows(
+        self, name: str, search: Mapping[str, Any] | None
+    ) -> tuple[dict[tuple[str, Any], UniqueRule], set[tuple[str, Any]]]:
+        """A search document's unique values (with their rules) and lookup values."""
+        if search is None:
+            return {}, set()
+        unique = unique_values(self.config.rules[name], search)
+        lookups = {
+            (key, value)
+            for key, keys in self.config.lookups[name].items()
+            for value in search_values(search, keys)
+        }
+        return unique, lookups
+
+    def write(
+        self,
+        db: sqlite3.Connection,
+        name: str,
+        rid: int,
+        search: Mapping[str, Any],
+        resource: Any = None,
+        old: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write a resource's search row, unique values and lookups.
+
+        ``old`` is the search document the resource had (on a replace): only the
+        unique and lookup rows that differ are deleted and inserted, so adding a
+        member to a large group writes one lookup row, not all of them again.
+        """
+        db.execute(self.layout.insert[name], (rid, name, *self.layout.values(name, search)))
+        unique, lookups = self._rows(name, search)
+        old_unique, old_lookups = self._rows(name, old)
+        gone = [(key, value, rid) for key, value in old_unique.keys() - unique.keys()]
+        if gone:
+            db.executemany("DELETE FROM scim_unique WHERE key = ? AND value = ? AND rid = ?", gone)
+        for (key, value), rule in unique.items():
+            if (key, value) in old_unique:
+                continue
+            try:
+                db.execute(
+                    "INSERT INTO scim_unique (key, value, rid) VALUES (?, ?, ?)", (key, value, rid)
+                )
+            except sqlite3.IntegrityError:
+                taken = value if resource is None else shown(resource, rule.ref)
+                raise Uniqueness(f"{rule.name} {taken!r} is already taken.") from None
+        gone = [(key, value, rid) for key, value in old_lookups - lookups]
+        if gone:
+            db.executemany("DELETE FROM scim_lookup WHERE key = ? AND value = ? AND rid = ?", gone)
+        added = [(key, value, rid) for key, value in lookups - old_lookups]
+        if added:
+            db.executemany("INSERT INTO scim_lookup (key, value, rid) VALUES (?, ?, ?)", added)
+
+    def remove(self, db: sqlite3.Connection, name: str, rid: int, old: Mapping[str, Any]) -> None:
+        """Delete a resource's search row, unique values and lookups (``old``: its search
+        document)."""
+        db.execute("DELETE FROM scim_search WHERE rid = ?", (rid,))
+        unique, lookups = self._rows(name, old)
+        db.executemany(
+            "DELETE FROM scim_unique WHERE key = ? AND value = ? AND rid = ?",
+            [(key, value, rid) for key, value in unique],
+        )
+        db.executemany(
+            "DELETE FROM scim_lookup WHERE key = ? AND value = ? AND rid = ?",
+            [(key, value, rid) for key, value in lookups],
+        )
+
+    def rebuild(self, db: sqlite3.Connection) -> None:
+        """Rebuild search documents, lookups and unique values from the wire documents."""
+        db.execute("DELETE FROM scim_lookup")
+        db.execute("DELETE FROM scim_unique")
+        db.execute("DELETE FROM scim_search")
+        rows = db.execute("SELECT rid, resource_type, doc FROM scim_resources").fetchall()
+        for rid, name, wire in rows:
+            model = self.config.by_name.get(name)
+            if model is None:
+                continue
+            search = search_document(json.loads(wire), resource_type_of(model), registry_of(model))
+            db.execute(
+                "UPDATE scim_resources SET sdoc = ? WHERE rid = ?",
+                (storable_json(search, "SQLiteStore"), rid),
+            )
+            self.write(db, name, rid, search)
