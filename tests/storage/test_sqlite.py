@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -270,7 +271,54 @@ def test_a_layout_1_file_is_migrated(path: Path) -> None:
     version = db.execute("SELECT value FROM scim_meta WHERE key = 'schema_version'").fetchone()
     db.close()
     assert not indexes & {"scim_lookup_rid", "scim_unique_rid"}
-    assert version == (SCHEMA_VERSION,) == (2,)
+    assert version == (SCHEMA_VERSION,) == (3,)
+
+
+def test_a_layout_2_file_has_its_members_moved_into_rows(path: Path) -> None:
+    """Layout 2 kept a group's members inline in its documents; layout 3 keeps them in
+    ``scim_members``. Opening a layout 2 file moves them, and the group reads, filters and
+    takes member deltas as before."""
+    from scimcore.models import Group, GroupMember
+    from scimcore.patch import patch_result
+
+    store = SQLiteStore(path)
+    users = store.create_many([User(user_name=f"u{i}") for i in range(3)])
+    members = [GroupMember(value=u.id, display=u.user_name) for u in users]
+    group = store.create(Group(display_name="Staff", members=members[:2]))
+    store.close()
+    db = sqlite3.connect(path)  # back to layout 2: members inline, no member rows
+    for column, member in (("doc", "member"), ("sdoc", "smember")):
+        db.execute(
+            f"UPDATE scim_resources SET {column} = json_set({column}, '$.members', "
+            f"(SELECT json_group_array(json({member})) FROM (SELECT {member} FROM scim_members "
+            "WHERE rid = scim_resources.rid ORDER BY seq))) WHERE resource_type = 'group'"
+        )
+    db.execute("DROP TABLE scim_members")
+    db.execute("UPDATE scim_meta SET value = 2 WHERE key = 'schema_version'")
+    db.execute("UPDATE scim_meta SET value = 'layout 2' WHERE key = 'index_digest'")
+    db.commit()
+    db.close()
+
+    store = SQLiteStore(path)
+    assert store.get(Group, group.id or "") == group
+    found = store.search(Query(models=Group, filter='members[display eq "U1"]'))
+    assert [g.id for g in found.resources] == [group.id]
+    add = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": users[2].id}]}],
+    }
+    store.update_members(Group, group.id or "", [users[2].id or ""], lambda g: patch_result(g, add))
+    assert [m.value for m in store.get(Group, group.id or "").members or []] == [
+        u.id for u in users
+    ]
+    store.close()
+    db = sqlite3.connect(path)
+    docs = db.execute("SELECT doc, sdoc FROM scim_resources WHERE resource_type = 'group'")
+    assert [("members" in json.loads(d), "members" in json.loads(s)) for d, s in docs] == [
+        (False, False)
+    ]
+    assert db.execute("SELECT count(*) FROM scim_members").fetchone() == (3,)
+    db.close()
 
 
 def test_a_replace_rewrites_only_the_index_rows_that_changed(path: Path) -> None:
@@ -288,8 +336,9 @@ def test_a_replace_rewrites_only_the_index_rows_that_changed(path: Path) -> None
     group.display_name = "STAFF"  # folds to the same lookup value
     store.replace(group)
     # the search row (INSERT OR REPLACE counts 1), the resource row, one lookup row
-    # out, one in, and the version counter: nothing else was written.
-    assert db.total_changes - changes == 5
+    # out, one in, one member row out (u0), one in (u2), and the version counter:
+    # nothing else was written (u1's member row is kept).
+    assert db.total_changes - changes == 7
     after = _lookups(path)
     assert before - after == {("group/members/value", users[0].id)}
     assert after - before == {("group/members/value", users[2].id)}

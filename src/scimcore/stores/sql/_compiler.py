@@ -156,6 +156,9 @@ class FilterCompiler:
     path: an ``eq`` on one of them becomes an index seek. ``columns`` maps the
     lookup keys of singular simple attributes to SQL columns holding their
     comparable value: those are read from the column, not from the JSON.
+    ``element_tables`` maps the search-document keys of a top-level multi-valued
+    attribute kept outside the document to the SQL of its elements (``value``,
+    ``type``, ``ord`` columns, as ``json_each`` gives them; ``{alias}`` its alias).
 
     >>> from scimcore.filter import AttrPath, Compare
     >>> from scimcore.schema import core_schemas, USER_RESOURCE_TYPE
@@ -179,6 +182,7 @@ class FilterCompiler:
         columns: Mapping[str, str] | None = None,
         document: str = "r.sdoc",
         row: str = "r.rid",
+        element_tables: Mapping[tuple[str, ...], str] | None = None,
     ) -> None:
         self.resource_type = resource_type
         self.registry = registry
@@ -191,6 +195,7 @@ class FilterCompiler:
         self.columns = dict(columns or {})
         self.document = document
         self.row = row
+        self.element_tables = dict(element_tables or {})
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -226,10 +231,10 @@ class FilterCompiler:
             return d.extract(self.document, self._path(p, keys), kind_of(target))
         alias = p.alias()
         if len(ref.chain) == 1:
-            elements = d.elements(self.document, self._path(p, keys), alias)
+            elements = self._top_elements(p, keys, alias)
             first = d.element(alias, kind_of(target))
             return f"(SELECT {first} FROM {elements} ORDER BY {alias}.ord LIMIT 1)"
-        elements = d.elements(self.document, self._path(p, keys[:-1]), alias)
+        elements = self._top_elements(p, keys[:-1], alias)
         value = d.extract(f"{alias}.value", self._path(p, keys[-1:]), kind_of(target))
         order = f"{alias}.ord"
         primary = top.sub_attribute("primary")
@@ -314,14 +319,14 @@ class FilterCompiler:
         if top.multi_valued:
             alias = p.alias()
             if len(ref.chain) == 1:
-                elements = d.elements(self.document, self._path(p, keys), alias)
+                elements = self._top_elements(p, keys, alias)
                 return _Target(ref.target, f"{alias}.value", elements, keys)
             if target.multi_valued:
                 raise InvalidFilter(
                     f"'{path}': a multi-valued sub-attribute of a multi-valued "
                     "attribute cannot be compiled to SQL."
                 )
-            elements = d.elements(self.document, self._path(p, keys[:-1]), alias)
+            elements = self._top_elements(p, keys[:-1], alias)
             value = d.extract(f"{alias}.value", self._path(p, keys[-1:]), kind_of(target))
             return _Target(target, value, elements, keys)
         if target.multi_valued:
@@ -331,6 +336,14 @@ class FilterCompiler:
         if target.is_complex:
             return _Target(target, self.document, None, keys, self._path(p, keys))
         return _Target(target, self._scalar(keys, target, p), None, keys)
+
+    def _top_elements(self, p: _Params, keys: tuple[str, ...], alias: str) -> str:
+        """The elements of a top-level multi-valued attribute: its table when it is kept
+        outside the document (``element_tables``), else the document's array."""
+        table = self.element_tables.get(keys)
+        if table is not None:
+            return table.format(alias=alias)
+        return self.dialect.elements(self.document, self._path(p, keys), alias)
 
     def _scalar(self, keys: tuple[str, ...], attribute: Attribute, p: _Params) -> str:
         """A singular value: its column when it has one, else extracted from the JSON."""

@@ -8,6 +8,9 @@ Theory of operation:
   ``encode(resource, full=True)``, read back with ``decode``) and ``sdoc``, the
   search document (:mod:`scimcore.stores.sql`), which multi-valued and complex
   conditions read.
+- A group's ``members`` are not in its documents but in ``scim_members``, a row a
+  member (:mod:`._members`): a member added or removed writes its row, not a
+  document of 20,000 members; reads put the rows back.
 - One narrow row per resource in ``scim_search``, which every search scans:
   columns ``s0``, ``s1``… hold the comparable value of every singular simple
   attribute (the slots of :func:`~._schema.scalar_paths`, per resource type),
@@ -28,6 +31,7 @@ The parts:
 - :mod:`._store`: :class:`SQLiteStore`, the protocol over the tables;
 - :mod:`._schema`: DDL, migrations, and the search table's columns (:class:`~._schema.Layout`);
 - :mod:`._indexes`: search rows, lookups and unique values, kept in step by every write;
+- :mod:`._members`: member rows (which types keep them, the SQL that reads them back);
 - :mod:`._search`: filters and sorts compiled to SQL, cached per filter shape, and
   the statements that find the rows of a page;
 - :mod:`._database`: connections (one per thread), transactions, background checkpoints.

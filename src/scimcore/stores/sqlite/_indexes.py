@@ -19,6 +19,7 @@ from scimcore.errors import Uniqueness
 from scimcore.storage._query import registry_of, resource_type_of
 from scimcore.stores._skeleton import StoreConfig, UniqueRule, shown, storable_json, unique_values
 from scimcore.stores.sql._document import search_document, search_values
+from scimcore.stores.sqlite._members import MemberRows
 from scimcore.stores.sqlite._schema import Layout
 
 __all__ = ["Indexes"]
@@ -27,9 +28,10 @@ __all__ = ["Indexes"]
 class Indexes:
     """Writes and removes a resource's rows in the index tables."""
 
-    def __init__(self, config: StoreConfig, layout: Layout) -> None:
+    def __init__(self, config: StoreConfig, layout: Layout, members: MemberRows) -> None:
         self.config = config
         self.layout = layout
+        self.members = members
 
     def digest(self) -> str:
         """What the index tables are built with: a change rebuilds them on open."""
@@ -39,6 +41,7 @@ class Indexes:
                 for name, rules in self.config.rules.items()
             },
             slots={name: list(slots) for name, slots in self.layout.slots.items()},
+            member_rows=sorted(self.members.types),
         )
 
     def _rows(
@@ -108,18 +111,26 @@ class Indexes:
         )
 
     def rebuild(self, db: sqlite3.Connection) -> None:
-        """Rebuild search documents, lookups and unique values from the wire documents."""
+        """Rebuild search documents, member rows, lookups and unique values from the wire
+        documents (a database of an older layout has its member lists moved into rows)."""
         db.execute("DELETE FROM scim_lookup")
         db.execute("DELETE FROM scim_unique")
         db.execute("DELETE FROM scim_search")
-        rows = db.execute("SELECT rid, resource_type, doc FROM scim_resources").fetchall()
-        for rid, name, wire in rows:
+        rows = db.execute(
+            f"SELECT d.rid, d.resource_type, {self.members.assembled('d')} FROM scim_resources AS d"
+        ).fetchall()
+        for rid, name, text in rows:
             model = self.config.by_name.get(name)
             if model is None:
                 continue
-            search = search_document(json.loads(wire), resource_type_of(model), registry_of(model))
+            wire = json.loads(text)
+            search = search_document(wire, resource_type_of(model), registry_of(model))
+            doc, members = self.members.split(name, wire)
+            sdoc, search_members = self.members.split(name, search)
             db.execute(
-                "UPDATE scim_resources SET sdoc = ? WHERE rid = ?",
-                (storable_json(search, "SQLiteStore"), rid),
+                "UPDATE scim_resources SET doc = ?, sdoc = ? WHERE rid = ?",
+                (storable_json(doc, "SQLiteStore"), storable_json(sdoc, "SQLiteStore"), rid),
             )
+            self.members.clear(db, rid)
+            self.members.write(db, rid, members, search_members)
             self.write(db, name, rid, search)

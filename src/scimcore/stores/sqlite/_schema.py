@@ -24,7 +24,7 @@ from scimcore.stores.sql._document import singular_value
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Layout", "scalar_paths", "setup"]
 
 #: The version of the database layout this code writes; older files are migrated.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _CREATE = """
 CREATE TABLE IF NOT EXISTS scim_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS scim_lookup (
 CREATE TABLE IF NOT EXISTS scim_unique (
     key TEXT NOT NULL, value NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (key, value)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scim_members (
+    rid INTEGER NOT NULL, seq INTEGER NOT NULL, value, member TEXT NOT NULL,
+    smember TEXT NOT NULL, PRIMARY KEY (rid, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS scim_members_value ON scim_members (rid, value);
 """
 
 #: Migrations: ``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``.
@@ -51,6 +56,10 @@ MIGRATIONS: dict[int, str] = {
     # 2: index rows are removed by their keys (from the stored search document), so the
     # two indexes by rid, two more B-trees written by every write, are gone.
     1: "DROP INDEX IF EXISTS scim_lookup_rid; DROP INDEX IF EXISTS scim_unique_rid",
+    # 3: a group's members in rows of their own (``scim_members``, created above; see
+    # :mod:`._members`): the index digest names them, so the rebuild that a changed
+    # digest starts on open moves every inline member list into rows.
+    2: "",
 }
 
 

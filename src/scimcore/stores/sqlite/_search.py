@@ -22,6 +22,7 @@ from scimcore.storage._query import Query, registry_of, resolve_sorts, resource_
 from scimcore.stores._skeleton import Found, Rows, StoreConfig, sort_key, where_sql
 from scimcore.stores.sql._compiler import FilterCompiler, Slot
 from scimcore.stores.sql._dialect import SQLiteDialect
+from scimcore.stores.sqlite._members import MemberRows
 from scimcore.stores.sqlite._schema import Layout
 
 __all__ = ["SEARCH_DOCUMENT", "Searches", "Statement", "key_of", "rows_fetcher"]
@@ -40,9 +41,10 @@ _Compiled = tuple[
 class Searches:
     """The SQL of a store's searches: ``WHERE`` and sort key, cached per filter shape."""
 
-    def __init__(self, config: StoreConfig, layout: Layout) -> None:
+    def __init__(self, config: StoreConfig, layout: Layout, members: MemberRows) -> None:
         self.config = config
         self.layout = layout
+        self.members = members
         self._dialect = SQLiteDialect()
         self._cache: dict[tuple[Any, ...], _Compiled] = {}
 
@@ -90,6 +92,7 @@ class Searches:
                 lookups=self.config.lookups[name],
                 columns=self.layout.columns[name],
                 document=SEARCH_DOCUMENT,
+                element_tables=self.members.element_tables(name, "r.rid"),
             )
             sql = compiler.compile(query.filter, params, slots=slots).sql
             # SQLite tests the terms of an AND in order: a test of columns alone is
@@ -114,6 +117,7 @@ class Searches:
                 registry_of(model),
                 columns=self.layout.columns[name],
                 document=SEARCH_DOCUMENT,
+                element_tables=self.members.element_tables(name, "r.rid"),
             )
             key = compiler.sort_key(ref, params)
             type_param = f"t{len(params)}"
@@ -161,7 +165,7 @@ class _Shape(Transformer[Any]):
 
 
 def rows_fetcher(
-    where: str, key: str | None, params: dict[str, Any], *, offsets: bool
+    where: str, key: str | None, params: dict[str, Any], *, offsets: bool, document: str
 ) -> Callable[[Rows], Generator[Statement, list[Any], Found[Any]]]:
     """The pager's ``fetch``: the statements that find :class:`~scimcore.stores._skeleton.Rows`.
 
@@ -170,13 +174,14 @@ def rows_fetcher(
     match gives the total, and the page's wire documents are joined after the
     ``LIMIT`` (a row is then followed by the total and its wire document). For
     cursors, the total is a count of its own: a window would sort every match,
-    where a page after a cursor sorts only the rows it takes.
+    where a page after a cursor sorts only the rows it takes. ``document`` is the SQL
+    of a wire document of ``scim_resources AS d`` (:meth:`MemberRows.assembled`).
     """
 
     def fetch(ask: Rows) -> Generator[Statement, list[Any], Found[Any]]:
         total = 0
         if offsets and ask.counted and ask.limit != 0:
-            rows = yield _select(where, key, params, ask, with_total=True)
+            rows = yield _select(where, key, params, ask, with_total=True, document=document)
             if rows:
                 total = rows[0][3]
             elif ask.offset > 0:  # nothing from there on: count them all
@@ -186,7 +191,7 @@ def rows_fetcher(
                 total = (yield _count(where, params))[0][0]
                 if ask.limit == 0:
                     return total, []
-            rows = yield _select(where, key, params, ask, with_total=False)
+            rows = yield _select(where, key, params, ask, with_total=False, document=document)
         return total, rows
 
     return fetch
@@ -202,7 +207,13 @@ def _count(where: str, params: dict[str, Any]) -> Statement:
 
 
 def _select(
-    where: str, key: str | None, params: dict[str, Any], ask: Rows, *, with_total: bool
+    where: str,
+    key: str | None,
+    params: dict[str, Any],
+    ask: Rows,
+    *,
+    with_total: bool,
+    document: str,
 ) -> Statement:
     """The matching rows in order (reversed when descending), strictly after a sort key."""
     bound = {**params, "limit": -1 if ask.limit is None else ask.limit, "offset": ask.offset}
@@ -210,12 +221,12 @@ def _select(
         missing, value, rid = ask.after
         bound.update(pm=1 if missing else 0, pk=None if missing else value, pr=rid)
     after = ask.after is not None
-    return _select_text(where, key, ask.descending, after, with_total), bound
+    return _select_text(where, key, ask.descending, after, with_total, document), bound
 
 
 @functools.lru_cache(maxsize=512)
 def _select_text(
-    where: str, key: str | None, descending: bool, after: bool, with_total: bool
+    where: str, key: str | None, descending: bool, after: bool, with_total: bool, document: str
 ) -> str:
     """The SQL of :func:`_select` (a search's shape gives the same text: built once)."""
     direction = "DESC" if descending else "ASC"
@@ -237,7 +248,7 @@ def _select_text(
         # The page's wire documents in the same statement (so that no transaction is
         # needed around two), joined after the LIMIT: only the page's rows are read.
         sql = (
-            f"SELECT p.rid, p.resource_type, p.k, p.total, d.doc FROM ({sql}) AS p "
+            f"SELECT p.rid, p.resource_type, p.k, p.total, {document} FROM ({sql}) AS p "
             f"JOIN scim_resources AS d ON d.rid = p.rid ORDER BY {order.format(t='p')}"
         )
     return sql

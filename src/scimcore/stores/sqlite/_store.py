@@ -34,6 +34,7 @@ from scimcore.stores._skeleton import (
 from scimcore.stores.sql._document import search_document
 from scimcore.stores.sqlite._database import Database, bounded
 from scimcore.stores.sqlite._indexes import Indexes
+from scimcore.stores.sqlite._members import MemberRows
 from scimcore.stores.sqlite._schema import Layout, setup
 from scimcore.stores.sqlite._search import Searches, key_of, rows_fetcher
 
@@ -106,8 +107,15 @@ class SQLiteStore(NativeUpdate):
         self.models = self.config.models
         self._name = self.config.name
         self._layout = Layout(self.config)
-        self._indexes = Indexes(self.config, self._layout)
-        self._searches = Searches(self.config, self._layout)
+        self._members = MemberRows(self.config)
+        self._indexes = Indexes(self.config, self._layout, self._members)
+        self._searches = Searches(self.config, self._layout, self._members)
+        #: SQL of a wire document of ``scim_resources AS d``, its member rows put back.
+        self._document = self._members.assembled("d")
+        self._get_sql = (
+            f"SELECT {self._document} FROM scim_resources AS d "
+            "WHERE d.resource_type = ? AND d.id = ?"
+        )
         # Per group type: the members.value lookup key and attribute (see memberships()).
         self._member_lookups: dict[str, tuple[str | None, Any]] = {}
         self._database = Database(self.path, busy_timeout)
@@ -147,7 +155,8 @@ class SQLiteStore(NativeUpdate):
     def _stored(self, db: sqlite3.Connection, name: str, resource_id: str | None) -> _Stored:
         """The stored row of a resource, for a write."""
         row = db.execute(
-            "SELECT rid, doc, sdoc FROM scim_resources WHERE resource_type = ? AND id = ?",
+            f"SELECT d.rid, {self._document}, {self._members.assembled('d', 'sdoc')} "
+            "FROM scim_resources AS d WHERE d.resource_type = ? AND d.id = ?",
             (name, resource_id or ""),
         ).fetchone()
         if row is None:
@@ -188,24 +197,25 @@ class SQLiteStore(NativeUpdate):
             resource, resource_id=resource_id, version=f'W/"{version}"', now=self.config.clock()
         )
         wire, search = self._documents(stored)
-        search_text = storable_json(search, "SQLiteStore")  # U+0000 refused first
+        doc, members = self._members.split(name, wire)
+        sdoc, search_members = self._members.split(name, search)
+        search_text = storable_json(sdoc, "SQLiteStore")  # U+0000 refused first
         try:
             rid = db.execute(
                 "INSERT INTO scim_resources (resource_type, id, version, doc, sdoc) "
                 "VALUES (?, ?, ?, ?, ?) RETURNING rid",
-                (name, resource_id, version, storable_json(wire, "SQLiteStore"), search_text),
+                (name, resource_id, version, storable_json(doc, "SQLiteStore"), search_text),
             ).fetchone()[0]
         except sqlite3.IntegrityError:
             raise Uniqueness(f"id {resource_id!r} is already taken.") from None
+        self._members.write(db, rid, members, search_members)
         self._indexes.write(db, name, rid, search, stored)
         return stored
 
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``, or :class:`~scimcore.errors.NotFound`."""
         name = self._name(model)
-        rows = self._database.fetch(  # one statement: its own transaction
-            "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?", (name, resource_id)
-        )
+        rows = self._database.fetch(self._get_sql, (name, resource_id))  # its own transaction
         if not rows:
             raise self.config.not_found(name, resource_id)
         return self._decode(name, rows[0][0])  # type: ignore[no-any-return]
@@ -221,9 +231,7 @@ class SQLiteStore(NativeUpdate):
         >>> store.close()
         """
         name = self._name(model)
-        rows = self._database.fetch(
-            "SELECT doc FROM scim_resources WHERE resource_type = ? AND id = ?", (name, resource_id)
-        )
+        rows = self._database.fetch(self._get_sql, (name, resource_id))
         if not rows:
             raise self.config.not_found(name, resource_id)
         wire: dict[str, Any] = json.loads(rows[0][0])
@@ -260,11 +268,16 @@ class SQLiteStore(NativeUpdate):
         new.meta.version = wire["meta"]["version"] = f'W/"{version}"'
         model = type(new)
         search = search_document(wire, resource_type_of(model), registry_of(model))
-        search_text = storable_json(search, "SQLiteStore")
+        doc, members = self._members.split(name, wire)
+        sdoc, search_members = self._members.split(name, search)
+        search_text = storable_json(sdoc, "SQLiteStore")
         db.execute(
             "UPDATE scim_resources SET version = ?, doc = ?, sdoc = ? WHERE rid = ?",
-            (version, storable_json(wire, "SQLiteStore"), search_text, stored.rid),
+            (version, storable_json(doc, "SQLiteStore"), search_text, stored.rid),
         )
+        if name in self._members.types:
+            old = stored.wire.get("members") or []
+            self._members.replace(db, stored.rid, old, members, search_members)
         self._indexes.write(db, name, stored.rid, search, new, stored.search)
         return new
 
@@ -307,6 +320,7 @@ class SQLiteStore(NativeUpdate):
             stored = self._stored(db, name, resource_id)
             check_version(expected_version, stored.resource.meta.version)
             self._indexes.remove(db, name, stored.rid, stored.search)
+            self._members.clear(db, stored.rid)
             db.execute("DELETE FROM scim_resources WHERE rid = ?", (stored.rid,))
 
     # -- search ----------------------------------------------------------------------------
@@ -341,7 +355,9 @@ class SQLiteStore(NativeUpdate):
         self, query: Query, load: Callable[[sqlite3.Connection, list[Any]], list[Any]]
     ) -> Page[Any]:
         where, key, params = self._searches.sql(query)
-        fetch = rows_fetcher(where, key, params, offsets=query.cursor is None)
+        fetch = rows_fetcher(
+            where, key, params, offsets=query.cursor is None, document=self._document
+        )
         # Without a cursor, one statement (its own read transaction) finds the page;
         # with one, the count, the page and a row past it come from one snapshot.
         with (
@@ -361,7 +377,11 @@ class SQLiteStore(NativeUpdate):
             chunk = rids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             wires.update(
-                db.execute(f"SELECT rid, doc FROM scim_resources WHERE rid IN ({marks})", chunk)
+                db.execute(
+                    f"SELECT d.rid, {self._document} FROM scim_resources AS d "
+                    f"WHERE d.rid IN ({marks})",
+                    chunk,
+                )
             )
         return wires
 
@@ -405,10 +425,9 @@ class SQLiteStore(NativeUpdate):
         expected_version: str | None = None,
     ) -> Meta | None:
         """Change a group's members as a delta, in one transaction (see
-        :class:`~scimcore.storage.SupportsMemberUpdate`): the members already there are
-        found by the ``members.value`` lookup, the document edited by SQLite's JSON
-        functions, one lookup row written per member added or removed. No member list is
-        parsed in Python; SQLite still rewrites the document (C speed, O(group size)).
+        :class:`~scimcore.storage.SupportsMemberUpdate`): the members a PATCH names are
+        found by a seek in their rows (:mod:`._members`), and only the rows of the members
+        added or removed are written, with one lookup row each: no member list is read.
 
         ``None`` (the whole-resource PATCH decides) without a ``members.value`` lookup,
         with another lookup or unique value under ``members``, or for a group that holds
@@ -428,38 +447,25 @@ class SQLiteStore(NativeUpdate):
         """
         name = self._name(model)
         key, target = self.config.member_delta_key(name), self._member_lookup(model)[1]
-        if key is None or target is None:
+        if key is None or target is None or name not in self._members.types:
             return None
         with self._database.write() as db:
             found = db.execute(
-                "SELECT rid, json_remove(doc, '$.members') FROM scim_resources "
-                "WHERE resource_type = ? AND id = ?",
+                "SELECT rid, doc FROM scim_resources WHERE resource_type = ? AND id = ?",
                 (name, resource_id),
             ).fetchone()
             if found is None:
                 raise self.config.not_found(name, resource_id)
             rid, shell = found[0], json.loads(found[1])
             check_version(expected_version, shell["meta"]["version"])
-            wanted = {comparable(v, target) for v in values}
-            present = db.execute(
-                f"SELECT count(*) FROM scim_lookup WHERE key = ? "
-                f"AND value IN ({', '.join('?' * len(wanted))}) AND rid = ?",
-                (key, *sorted(wanted), rid),
-            ).fetchone()[0]
+            wanted = sorted({comparable(v, target) for v in values})
             positions: dict[Any, int] = {}
             touched: list[Any] = []
-            if present:  # read the positions of those members (a scan, in SQLite, of values)
-                for index, value, element in db.execute(
-                    "SELECT key, json_extract(value, '$.value'), value FROM json_each("
-                    "(SELECT doc FROM scim_resources WHERE rid = ?), '$.members')",
-                    (rid,),
-                ):
-                    folded = None if value is None else comparable(value, target)
-                    if folded is not None and folded in wanted:
-                        if folded in positions:
-                            return None  # the same value twice
-                        positions[folded] = index
-                        touched.append(json.loads(element))
+            for seq, value, member in self._members.named(db, rid, wanted):
+                if value in positions:
+                    return None  # the same value twice
+                positions[value] = seq
+                touched.append(member)
             current: Any = self._decode_wire(name, {**shell, "members": touched})
             result = change(current)
             if not result.changed:
@@ -477,12 +483,25 @@ class SQLiteStore(NativeUpdate):
                 created=current.meta.created,
             )
             wire, search = self._documents(small)
-            gone = sorted((positions[k] for k in removed), reverse=True)
-            self._edit_members(db, rid, version, wire, search, gone)
+            meta = storable_json(wire["meta"], "SQLiteStore")
+            db.execute(
+                "UPDATE scim_resources SET version = ?, doc = json_set(doc, '$.meta', json(?)), "
+                "sdoc = json_set(sdoc, '$.meta', json(?)) WHERE rid = ?",
+                (version, meta, storable_json(search["meta"], "SQLiteStore"), rid),
+            )
             if removed:
+                self._members.remove(db, rid, [positions[value] for value in removed])
                 db.executemany(
                     "DELETE FROM scim_lookup WHERE key = ? AND value = ? AND rid = ?",
                     [(key, value, rid) for value in removed],
+                )
+            if added:
+                self._members.write(
+                    db,
+                    rid,
+                    wire["members"],
+                    search["members"],
+                    first=self._members.next_seq(db, rid),
                 )
             if new_keys:
                 db.executemany(
@@ -491,41 +510,6 @@ class SQLiteStore(NativeUpdate):
                 )
             db.execute(self._layout.insert[name], (rid, name, *self._layout.values(name, search)))
             return small.meta  # type: ignore[no-any-return]
-
-    def _edit_members(
-        self,
-        db: sqlite3.Connection,
-        rid: int,
-        version: int,
-        wire: dict[str, Any],
-        search: dict[str, Any],
-        gone: list[int],
-    ) -> None:
-        """Edit a stored group's document and search document in place: ``meta`` set, the
-        members at ``gone`` (descending) removed, ``members`` of ``wire``/``search`` appended;
-        ``members`` dropped when none are left (as ``encode`` leaves out an empty list)."""
-        removals = "".join(f", '$.members[{i}]'" for i in gone)
-        for column, document in (("doc", wire), ("sdoc", search)):
-            new = document.get("members") or []
-            appends = "".join(", '$.members[#]', json(?)" for _ in new)
-            db.execute(
-                f"UPDATE scim_resources SET {column} = json_insert(json_remove(json_set("
-                f"CASE WHEN json_type({column}, '$.members') IS NULL "
-                f"THEN json_set({column}, '$.members', json('[]')) ELSE {column} END, "
-                f"'$.meta', json(?)){removals}){appends}) WHERE rid = ?",
-                (
-                    storable_json(document["meta"], "SQLiteStore"),
-                    *(storable_json(m, "SQLiteStore") for m in new),
-                    rid,
-                ),
-            )
-            if gone:
-                db.execute(
-                    f"UPDATE scim_resources SET {column} = json_remove({column}, '$.members') "
-                    f"WHERE rid = ? AND json_array_length({column}, '$.members') = 0",
-                    (rid,),
-                )
-        db.execute("UPDATE scim_resources SET version = ? WHERE rid = ?", (version, rid))
 
     def quick_memberships(self, group_model: type[Any]) -> bool:
         """Whether :meth:`memberships` reads an index (``members.value`` is a lookup, as
