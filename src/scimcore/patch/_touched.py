@@ -33,8 +33,9 @@ def touched_values(
     string ``value``; ``remove`` with ``path`` ``attribute[value eq "…"]`` (or an
     ``or`` of such terms); ``remove`` with ``path`` ``attribute`` and a list of
     elements with a ``value``. Anything else (a ``replace``, a removal of every
-    element, a filter on another sub-attribute, a malformed request) is ``None``:
-    the PATCH must see the whole resource (and a malformed one gets its error there).
+    element, a filter on another sub-attribute, a malformed request, one value both
+    added and removed) is ``None``: the PATCH must see the whole resource (and a
+    malformed one gets its error there).
 
     >>> op = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
     >>> sorted(touched_values({"schemas": [op], "Operations": [
@@ -53,6 +54,8 @@ def touched_values(
     if not ops:
         return None
     values: set[str] = set()
+    added: set[str] = set()
+    removed: set[str] = set()
     name = attribute.casefold()
     for operation in ops:
         if operation.path is None:
@@ -74,6 +77,11 @@ def touched_values(
         if named is None:
             return None
         values.update(named)
+        (added if operation.op == "add" else removed).update(v.casefold() for v in named)
+    if added & removed:
+        # Removed and added again, an element moves to the end of the list: the few
+        # elements named cannot show that. (Values compared folded: never too few.)
+        return None
     return frozenset(values)
 
 

@@ -19,7 +19,9 @@ share is written once, here:
   pages with their total, RFC 9865 keyset cursors both ways;
 - :mod:`._update`: the protocol's ``update`` (:class:`NativeUpdate`), for a store
   that changes a resource under its own lock or transaction, and the member delta a
-  ``PatchResult`` makes (:func:`member_delta`), for ``update_members``.
+  ``PatchResult`` makes (:func:`member_delta`), for ``update_members``, and the rows a
+  whole-list rewrite keeps (:func:`rows_to_rewrite`), for the stores that keep a list's
+  elements in rows (SQLite's members, PostgreSQL's delta attributes).
 
 The update contract (a ``PatchResult`` or a function; nothing changed, nothing
 written) is :mod:`scimcore.storage._change`, shared with
@@ -44,7 +46,13 @@ from scimcore.stores._skeleton._rules import (
     unique_values,
 )
 from scimcore.stores._skeleton._search import predicate, remembered, search_policy, where_sql
-from scimcore.stores._skeleton._update import MemberDelta, NativeUpdate, member_delta
+from scimcore.stores._skeleton._update import (
+    MemberDelta,
+    NativeUpdate,
+    element_key,
+    member_delta,
+    rows_to_rewrite,
+)
 from scimcore.stores._skeleton._writing import has_nul, new_id, stamp, storable_json
 
 __all__ = [
@@ -58,6 +66,7 @@ __all__ = [
     "UniqueRule",
     "attribute_ref",
     "default_models",
+    "element_key",
     "has_nul",
     "lookup_refs",
     "member_delta",
@@ -66,6 +75,7 @@ __all__ = [
     "per_type",
     "predicate",
     "remembered",
+    "rows_to_rewrite",
     "search_policy",
     "shown",
     "sort_key",

@@ -1,8 +1,10 @@
-"""The protocol's ``update``, written once for the sync stores."""
+"""The protocol's ``update``, written once for the sync stores; what a member delta and
+a whole-list rewrite change in a store that keeps list elements in rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import json
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -10,7 +12,7 @@ import attrs
 from scimcore.patch import PatchResult
 from scimcore.storage._change import Change
 
-__all__ = ["MemberDelta", "NativeUpdate", "member_delta"]
+__all__ = ["MemberDelta", "NativeUpdate", "element_key", "member_delta", "rows_to_rewrite"]
 
 R = TypeVar("R")
 
@@ -81,3 +83,46 @@ def member_delta(
     ):
         return None
     return MemberDelta(added, added_keys, removed_keys)
+
+
+def element_key(element: Any) -> Any:
+    """A hashable key equal for equal elements of a multi-valued attribute (a wire
+    document's), whatever their key order.
+
+    >>> element_key({"value": "a", "type": "User"}) == element_key({"type": "User", "value": "a"})
+    True
+    """
+    if isinstance(element, dict):
+        try:
+            return frozenset(element.items())
+        except TypeError:  # a nested value: its JSON
+            pass
+    return json.dumps(element, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def rows_to_rewrite(old: Sequence[Any], new: Sequence[Any]) -> tuple[list[int], int]:
+    """What a store that keeps each element of a list in a row of its own, in order,
+    rewrites to make the list ``old`` into ``new``: the positions in ``old`` whose rows
+    are deleted, and how many elements of ``new`` (a prefix) are the rows kept, so that
+    ``new[kept:]`` is appended. The old elements still in ``new``, in the same order, keep
+    their rows; an old element not in ``new`` loses its row; from the first one out of
+    order on, the rest is rewritten. Appending to or removing from a large list keeps
+    every other row; the order is always ``new``'s.
+
+    >>> rows_to_rewrite(["a", "b", "c"], ["a", "c", "d"])  # b removed, d appended
+    ([1], 2)
+    >>> rows_to_rewrite(["b"], ["a", "b"])  # a put first: b is rewritten after it
+    ([0], 0)
+    """
+    wanted = {element_key(element) for element in new}
+    gone: list[int] = []
+    kept = index = 0
+    while index < len(old) and kept < len(new):
+        if old[index] == new[kept]:
+            kept += 1
+        elif element_key(old[index]) not in wanted:
+            gone.append(index)
+        else:
+            break
+        index += 1
+    return gone + list(range(index, len(old))), kept

@@ -9,9 +9,7 @@ inserts one row. A read joins them back (:func:`wire_expr`, :func:`search_expr`)
 
 from __future__ import annotations
 
-import collections
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -23,7 +21,6 @@ from scimcore.stores.sql._document import search_document, search_values
 
 __all__ = [
     "Parts",
-    "diff",
     "element_lookups",
     "element_search_documents",
     "json_text",
@@ -122,47 +119,6 @@ def element_lookups(
                     if isinstance(value, str):
                         out.setdefault((key, keys), set()).add(value)
     return out
-
-
-def _element_key(element: Any) -> Any:
-    """A hashable key equal for equal elements, whatever their key order."""
-    if isinstance(element, dict):
-        try:
-            return frozenset(element.items())
-        except TypeError:
-            pass
-    return json.dumps(element, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def diff(old: Sequence[tuple[int, Any]], new: Sequence[Any]) -> tuple[list[int], list[Any]]:
-    """A multiset difference: the ``seq`` of the old elements to delete, the new ones to add.
-
-    The common prefix is skipped first (compared in C): a PATCH that appends
-    members to a large group compares, and hashes nothing.
-
-    >>> diff([(1, {"value": "a"}), (2, {"value": "b"})], [{"value": "a"}, {"value": "c"}])
-    ([2], [{'value': 'c'}])
-    """
-    prefix = 0
-    for (_, element), candidate in zip(old, new, strict=False):
-        if element != candidate:
-            break
-        prefix += 1
-    wanted = collections.Counter(_element_key(d) for d in new[prefix:])
-    gone = []
-    for seq, element in old[prefix:]:
-        key = _element_key(element)
-        if wanted[key] > 0:
-            wanted[key] -= 1
-        else:
-            gone.append(seq)
-    fresh = []
-    for element in new[prefix:]:
-        key = _element_key(element)
-        if wanted[key] > 0:
-            wanted[key] -= 1
-            fresh.append(element)
-    return gone, fresh
 
 
 def wire_expr(config: PostgresConfig, members: bool, alias: str = "r") -> str:

@@ -20,10 +20,9 @@ from scimcore.patch import PatchResult
 from scimcore.storage._change import Change, apply_change, check_version, same_but_meta
 from scimcore.storage._query import registry_of, resource_type_of
 from scimcore.storage._values import comparable
-from scimcore.stores._skeleton import member_delta, new_id, stamp
+from scimcore.stores._skeleton import member_delta, new_id, rows_to_rewrite, stamp
 from scimcore.stores.postgres._config import PostgresConfig
 from scimcore.stores.postgres._documents import (
-    diff,
     element_lookups,
     element_search_documents,
     json_text,
@@ -253,10 +252,11 @@ def write(
     ``change`` is a :class:`~scimcore.patch.PatchResult` or a function of the
     locked resource (:func:`scimcore.storage.update`); with ``unless_same`` (an
     update, not a replace), a new resource equal to the stored one but for
-    ``meta`` writes nothing. The delta elements are diffed (as multisets)
-    between the locked state and the changed resource: kept rows stay as they
-    are, removed ones are deleted, new ones inserted; search documents are
-    computed for the new elements only.
+    ``meta`` writes nothing. The delta elements are diffed in order
+    (:func:`~scimcore.stores._skeleton.rows_to_rewrite`) between the locked state and
+    the changed resource: kept rows stay as they are, removed ones are deleted, the
+    rest inserted after them, so the stored order is the new one; search documents
+    are computed for the new elements only.
     """
     name = config.name(model)
     locked = yield from _locked(config, name, resource_id)
@@ -293,13 +293,13 @@ def write(
         new_items: list[Any] = next((v for k, v in new_wire.items() if k.casefold() == folded), [])
         if not isinstance(new_items, list):
             raise InvalidValue(f"'{attr}' must be a list.")
-        gone, fresh = diff(old_items, new_items)
-        removed.extend(gone)
+        gone, kept = rows_to_rewrite([element for _, element in old_items], new_items)
+        removed.extend(old_items[index][0] for index in gone)
+        fresh = new_items[kept:]
         searches = element_search_documents(config, name, attr, fresh)
         added[attr] = list(zip(fresh, searches, strict=True))
         if new_items:
-            dropped = set(gone)
-            final[attr] = [element for seq, element in old_items if seq not in dropped] + fresh
+            final[attr] = list(new_items)
     yield Statement(
         "UPDATE scim_resources SET version = %(v)s, doc = %(doc)s::jsonb, "
         "sdoc = %(sdoc)s::jsonb WHERE rid = %(rid)s",

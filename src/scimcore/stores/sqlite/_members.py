@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scimcore.storage._query import registry_of, resource_type_of
-from scimcore.stores._skeleton import StoreConfig, storable_json
+from scimcore.stores._skeleton import StoreConfig, rows_to_rewrite, storable_json
 from scimcore.stores.sql._document import document_keys
 
 __all__ = ["MEMBERS", "MemberRows"]
@@ -134,29 +134,14 @@ class MemberRows:
         search_members: list[Any],
     ) -> None:
         """Make a resource's member rows ``members`` (they were ``old``), writing only the
-        rows that differ: the old members still in ``members``, in order, keep their rows;
-        the old members not in it lose theirs; from the first member out of order on, the
-        rest is rewritten. So a PUT that adds or removes a few members of a large group
-        writes a few rows.
-        """
+        rows that differ (:func:`~scimcore.stores._skeleton.rows_to_rewrite`): a PUT that
+        adds or removes a few members of a large group writes a few rows."""
         seqs = [
             row[0]
             for row in db.execute("SELECT seq FROM scim_members WHERE rid = ? ORDER BY seq", (rid,))
         ]
-        wanted = {_key(member) for member in members}
-        gone: list[int] = []
-        kept = 0  # members[:kept] are old members, whose rows are kept as they are
-        index = 0
-        while index < len(old) and kept < len(members):
-            if old[index] == members[kept]:
-                kept += 1
-            elif _key(old[index]) not in wanted:
-                gone.append(seqs[index])
-            else:
-                break
-            index += 1
-        gone += seqs[index:]
-        self.remove(db, rid, gone)
+        gone, kept = rows_to_rewrite(old, members)
+        self.remove(db, rid, [seqs[index] for index in gone])
         first = seqs[-1] + 1 if seqs else 0
         self.write(db, rid, members[kept:], search_members[kept:], first=first)
 
@@ -190,16 +175,6 @@ class MemberRows:
         db.executemany(
             "DELETE FROM scim_members WHERE rid = ? AND seq = ?", [(rid, seq) for seq in seqs]
         )
-
-
-def _key(member: Any) -> Any:
-    """A hashable key of a member of the wire document, equal for equal members."""
-    if isinstance(member, Mapping):
-        try:
-            return frozenset(member.items())
-        except TypeError:  # a nested value (an extension's sub-attribute): its JSON
-            return json.dumps(member, sort_keys=True)
-    return member
 
 
 def _value_of(search_member: Any) -> Any:
