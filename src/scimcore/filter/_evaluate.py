@@ -6,7 +6,9 @@ Theory of operation:
    the model's schema registry, every operator is checked against the attribute's type
    and every comparison value is converted (case-folded, parsed as a dateTime…) at that
    point, so a filter that cannot be honoured fails before any resource is looked at, and
-   the predicate it returns does no lookups: it is a tree of small closures.
+   the predicate it returns does no lookups: it is generated Python source, a function
+   as a person would write it for that filter (:class:`_Writer`), compiled once per
+   filter shape.
 2. Values are reached by the contract's access rule: the resource itself for the base
    schema and the common attributes, ``resource.extensions[urn]`` for an extension, then
    ``getattr`` by Python name, on each element of a multi-valued attribute.
@@ -29,10 +31,14 @@ Theory of operation:
 
 from __future__ import annotations
 
+import keyword
+import linecache
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
+
+import attrs
 
 from scimcore.errors import InvalidFilter
 from scimcore.filter._ast import (
@@ -62,7 +68,6 @@ __all__ = [
 ]
 
 Predicate: TypeAlias = Callable[[Any], bool]
-Getter: TypeAlias = Callable[[Any], Any]
 
 _DEFAULT_POLICY = Policy()
 
@@ -77,24 +82,6 @@ ALLOWED_OPERATORS: dict[AttributeType, frozenset[str]] = {
     AttributeType.INTEGER: frozenset({"eq", "ne", "gt", "ge", "lt", "le"}),
     AttributeType.DECIMAL: frozenset({"eq", "ne", "gt", "ge", "lt", "le"}),
     AttributeType.DATETIME: frozenset({"eq", "ne", "gt", "ge", "lt", "le"}),
-}
-
-_STRING_TESTS: dict[str, Callable[[str], Callable[[str], bool]]] = {
-    "eq": lambda w: w.__eq__,
-    "co": lambda w: lambda v: w in v,
-    "sw": lambda w: lambda v: v.startswith(w),
-    "ew": lambda w: lambda v: v.endswith(w),
-    "gt": lambda w: w.__lt__,
-    "ge": lambda w: w.__le__,
-    "lt": lambda w: w.__gt__,
-    "le": lambda w: w.__ge__,
-}
-_ORDER_TESTS: dict[str, Callable[[Any], Callable[[Any], bool]]] = {
-    "eq": lambda w: lambda v: v == w,
-    "gt": lambda w: lambda v: v > w,
-    "ge": lambda w: lambda v: v >= w,
-    "lt": lambda w: lambda v: v < w,
-    "le": lambda w: lambda v: v <= w,
 }
 
 
@@ -127,10 +114,6 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
-def _never(resource: Any) -> bool:
-    return False
-
-
 def _is_present(attribute: Attribute) -> Predicate:
     """Whether one (non-None) value of ``attribute`` counts as present (RFC 7644 ``pr``)."""
     if attribute.is_complex:
@@ -157,11 +140,48 @@ def _singular(attribute: Attribute) -> Attribute:
     )
 
 
+@attrs.frozen
+class _Access:
+    """How the values of a path are reached from the subject (a resource, or an element).
+
+    ``extension``: the key of ``subject.extensions`` holding the attribute (``None`` for
+    the base schema and the common attributes); ``top`` then ``sub`` are read by Python
+    name (``top`` is ``None`` when the path names the subject itself: ``value`` of a
+    simple multi-valued attribute's element); ``target`` is the attribute compared.
+    """
+
+    extension: str | None
+    top: Attribute | None
+    sub: Attribute | None
+    target: Attribute
+    #: The Python names of ``top`` and ``sub`` (read once: a name is derived by a regex).
+    top_name: str | None = attrs.field(default=None, eq=False)
+    sub_name: str | None = attrs.field(default=None, eq=False)
+
+    @classmethod
+    def of(
+        cls, extension: str | None, top: Attribute | None, sub: Attribute | None, target: Attribute
+    ) -> _Access:
+        return cls(
+            extension,
+            top,
+            sub,
+            target,
+            None if top is None else top.python_name,
+            None if sub is None else sub.python_name,
+        )
+
+    @property
+    def multi(self) -> bool:
+        """Whether the path yields several values (any of which may match)."""
+        return any(a is not None and a.multi_valued for a in (self.top, self.sub))
+
+
 class _Scope:
     """Where paths are resolved: a resource model, or the elements of one attribute."""
 
-    def resolve(self, path: AttrPath) -> tuple[Getter, bool, Attribute] | None:
-        """(getter, multi-valued?, target attribute) for ``path``, or ``None`` if unknown."""
+    def resolve(self, path: AttrPath) -> _Access | None:
+        """How ``path``'s values are reached, or ``None`` if the path is unknown."""
         raise NotImplementedError  # pragma: no cover - abstract
 
 
@@ -175,105 +195,206 @@ class _ModelScope(_Scope):
         self.base = self.resource_type.schema.casefold()
         declared: Iterable[str] = getattr(model, "__scim_extensions__", {}) or ()
         self.extension_keys = {urn.casefold(): urn for urn in declared}
+        self._resolved: dict[AttrPath, _Access | None] = {}
 
-    def resolve(self, path: AttrPath) -> tuple[Getter, bool, Attribute] | None:
+    @classmethod
+    def of(cls, model: type) -> _ModelScope:
+        """The scope of ``model``, made once (its paths are resolved once each)."""
+        scope = _MODEL_SCOPES.get(model)
+        if scope is None:
+            if len(_MODEL_SCOPES) >= 256:
+                _MODEL_SCOPES.clear()
+            scope = _MODEL_SCOPES[model] = cls(model)
+        return scope
+
+    def resolve(self, path: AttrPath) -> _Access | None:
+        try:
+            return self._resolved[path]
+        except KeyError:
+            pass
+        if len(self._resolved) >= 1024:
+            self._resolved.clear()
+        access = self._resolved[path] = self._resolve(path)
+        return access
+
+    def _resolve(self, path: AttrPath) -> _Access | None:
         ref = self.registry.resolve(str(path), resource_type=self.resource_type)
         if ref is None:
             return None
         top = ref.chain[0]
         sub = ref.chain[1] if len(ref.chain) > 1 else None
         urn = ref.schema.id.casefold()
-        if ref.common or urn == self.base:
-            container: Getter | None = None
-        else:
-            key = self.extension_keys.get(urn, ref.schema.id)
+        extension = None
+        if not ref.common and urn != self.base:
+            extension = self.extension_keys.get(urn, ref.schema.id)
+        return _Access.of(extension, top, sub, ref.target)
 
-            def container(resource: Any) -> Any:
-                return resource.extensions.get(key)
 
-        return (*_chain_getter(container, top, sub), ref.target)
+_MODEL_SCOPES: dict[type, _ModelScope] = {}
+_ELEMENT_SCOPES: dict[int, _ElementScope] = {}
 
 
 class _ElementScope(_Scope):
     def __init__(self, attribute: Attribute) -> None:
         self.attribute = attribute
+        self._resolved: dict[AttrPath, _Access | None] = {}
 
-    def resolve(self, path: AttrPath) -> tuple[Getter, bool, Attribute] | None:
+    @classmethod
+    def of(cls, attribute: Attribute) -> _ElementScope:
+        """The scope of ``attribute``'s elements, made once for a schema's attribute."""
+        scope = _ELEMENT_SCOPES.get(id(attribute))
+        if scope is None or scope.attribute is not attribute:
+            if len(_ELEMENT_SCOPES) >= 256:
+                _ELEMENT_SCOPES.clear()
+            scope = _ELEMENT_SCOPES[id(attribute)] = cls(attribute)
+        return scope
+
+    def resolve(self, path: AttrPath) -> _Access | None:
+        try:
+            return self._resolved[path]
+        except KeyError:
+            pass
+        if len(self._resolved) >= 256:
+            self._resolved.clear()
+        access = self._resolved[path] = self._resolve(path)
+        return access
+
+    def _resolve(self, path: AttrPath) -> _Access | None:
         if not self.attribute.is_complex:
             # A simple multi-valued attribute: "value" names the element itself
             # (RFC 7644 erratum 7122: a PATCH path has no other way to name one).
             if path.name.casefold() != "value" or path.urn or path.sub:
                 return None
-            return (lambda element: element), False, _singular(self.attribute)
+            return _Access.of(None, None, None, _singular(self.attribute))
         if path.urn is not None or path.sub is not None:
             return None
         sub = self.attribute.sub_attribute(path.name)
         if sub is None:
             return None
-        return (*_chain_getter(None, sub, None), sub)
+        return _Access.of(None, sub, None, sub)
 
 
-def _chain_getter(
-    container: Getter | None, top: Attribute, sub: Attribute | None
-) -> tuple[Getter, bool]:
-    """A getter for ``top[.sub]`` and whether it yields a list (any value may be None)."""
-    name = top.python_name
-    if container is None:
+#: The names generated code reads from its module namespace.
+_GLOBALS: dict[str, Any] = {"_fold": fold, "_UTC": UTC, "__builtins__": __builtins__}
 
-        def head(resource: Any) -> Any:
-            return getattr(resource, name)
-
-    else:
-        absent = () if top.multi_valued else None
-
-        def head(resource: Any) -> Any:
-            holder = container(resource)
-            return absent if holder is None else getattr(holder, name)
-
-    if sub is None:
-        return head, top.multi_valued
-    return _sub_getter(head, top.multi_valued, sub)
+#: The comparison of each operator: Python source over a value ``{v}`` and a constant ``{c}``.
+_OPERATORS: dict[str, str] = {
+    "eq": "{v} == {c}",
+    "co": "{c} in {v}",
+    "sw": "{v}.startswith({c})",
+    "ew": "{v}.endswith({c})",
+    "gt": "{v} > {c}",
+    "ge": "{v} >= {c}",
+    "lt": "{v} < {c}",
+    "le": "{v} <= {c}",
+}
 
 
-def _lift(get: Getter, multi: bool, test: Predicate) -> Predicate:
-    """A resource predicate: some (non-None) value of the path passes ``test``."""
-    if multi:
+class _Writer(Transformer[str]):
+    """Writes the Python source of a predicate: each node becomes an expression over the
+    subject ``s`` (a resource, or an element inside ``[…]``), and each path whose values
+    are several becomes a helper function looping over them.
 
-        def any_value(resource: Any) -> bool:
-            for value in get(resource):  # noqa: SIM110 - a loop is faster than any()
-                if value is not None and test(value):
-                    return True
-            return False
+    Theory of operation: the source depends on the filter's *shape* only (its tree,
+    attributes, operators, the types and foldings of its values): every comparison value
+    is a constant (``_c0``, ``_c1``…), a parameter of the factory the source defines. So
+    compiled code is cached by source text, and a filter of a shape seen before costs one
+    factory call, not a ``compile``.
+    """
 
-        return any_value
-
-    def one_value(resource: Any) -> bool:
-        value = get(resource)
-        return value is not None and test(value)
-
-    return one_value
-
-
-def _negate(predicate: Predicate) -> Predicate:
-    return lambda resource: not predicate(resource)
-
-
-class _Compiler(Transformer[Predicate]):
-    """The predicate of each node, its paths resolved in ``scope``."""
-
-    def __init__(self, policy: Policy, scope: _Scope) -> None:
+    def __init__(self, policy: Policy, scope: _Scope, shared: _Writer | None = None) -> None:
         self.policy = policy
         self.scope = scope
+        self.subject = "s"
+        #: Shared with the writers of ``[…]`` filters: one set of constants and helpers.
+        self.constants: list[Any] = shared.constants if shared is not None else []
+        self.helpers: list[str] = shared.helpers if shared is not None else []
+        self._names: list[int] = shared._names if shared is not None else [0]
 
-    def unknown(self, path: AttrPath) -> Predicate:
+    def _name(self, prefix: str) -> str:
+        self._names[0] += 1
+        return f"{prefix}{self._names[0]}"
+
+    def constant(self, value: Any) -> str:
+        """The name the factory gives ``value``."""
+        self.constants.append(value)
+        return f"_c{len(self.constants) - 1}"
+
+    # -- where values are ------------------------------------------------------------------
+
+    def _read(self, holder: str, name: str | None) -> str:
+        """Source reading the attribute ``name`` (a Python name) of ``holder``."""
+        assert name is not None
+        if name.isidentifier() and not keyword.iskeyword(name):
+            return f"{holder}.{name}"
+        return f"getattr({holder}, {self.constant(name)})"
+
+    def _single(self, access: _Access, subject: str) -> str:
+        """An expression for the one value of a path that is not multi-valued (or None)."""
+        if access.top is None:
+            return subject
+        holder = subject
+        guards = []
+        if access.extension is not None:
+            h = self._name("h")
+            guards.append(f"({h} := {subject}.extensions.get({self.constant(access.extension)}))")
+            holder = h
+        value = self._read(holder, access.top_name)
+        if access.sub is not None:
+            h = self._name("h")
+            guards.append(f"({h} := {value})")
+            value = self._read(h, access.sub_name)
+        if not guards:
+            return value
+        return f"(None if {' is None or '.join(guards)} is None else {value})"
+
+    def lift(self, access: _Access, test: Callable[[str], str]) -> str:
+        """Some (non-None) value of the path passes ``test`` (source over a variable)."""
+        if not access.multi:
+            v = self._name("v")
+            return f"(({v} := {self._single(access, self.subject)}) is not None and {test(v)})"
+        assert access.top is not None
+        lines: list[str] = []
+        indent = "        "
+        holder = "s"
+        if access.extension is not None:
+            lines.append(f"{indent}h = s.extensions.get({self.constant(access.extension)})")
+            lines.append(f"{indent}if h is None:")
+            lines.append(f"{indent}    return False")
+            holder = "h"
+        top = self._read(holder, access.top_name)
+        if access.top.multi_valued:
+            lines.append(f"{indent}for x in {top}:")
+            indent += "    "
+        else:
+            lines.append(f"{indent}x = {top}")
+            lines.append(f"{indent}if x is None:")
+            lines.append(f"{indent}    return False")
+        if access.sub is None:
+            lines.append(f"{indent}v = x")
+        elif access.sub.multi_valued:
+            lines.append(f"{indent}for v in {self._read('x', access.sub_name)} or ():")
+            indent += "    "
+        else:
+            lines.append(f"{indent}v = {self._read('x', access.sub_name)}")
+        lines.append(f"{indent}if v is not None and {test('v')}:")
+        lines.append(f"{indent}    return True")
+        lines.append("        return False")
+        helper = self._name("_any")
+        self.helpers.append(f"    def {helper}(s):\n" + "\n".join(lines))
+        return f"{helper}({self.subject})"
+
+    # -- nodes -----------------------------------------------------------------------------
+
+    def unknown(self, path: AttrPath) -> str:
         if self.policy.unknown_filter_attribute == "error":
             raise InvalidFilter(f"Unknown attribute '{path}'.")
-        return _never
+        return "False"
 
-    def and_(self, node: And) -> Predicate:
-        return _all([self.visit(o) for o in node.operands])
+    def and_(self, node: And) -> str:
+        return "(" + " and ".join(self.visit(o) for o in node.operands) + ")"
 
-    def or_(self, node: Or) -> Predicate:
+    def or_(self, node: Or) -> str:
         """``a or b or …``; the ``eq`` terms comparing one text attribute with strings are
         one set lookup (``id eq "1" or id eq "2" or …``, which the service makes of a
         filter on ``groups``, costs one test a row, not one a term)."""
@@ -283,89 +404,103 @@ class _Compiler(Transformer[Predicate]):
             if key is not None:
                 assert isinstance(operand, Compare)
                 by_path.setdefault(key, []).append(operand)
-        sets: dict[str, Predicate] = {}
+        sets: dict[str, str | None] = {}
         for key, terms in by_path.items():
             if len(terms) > 1:
                 one_of = self.one_of(terms)
                 if one_of is not None:
                     sets[key] = one_of
-        predicates: list[Predicate] = []
+        parts: list[str] = []
         for operand in node.operands:
             key = set_member(operand)
             if key is not None and key in sets:
-                if sets[key] is not _never:  # the set's first term stands for them all
-                    predicates.append(sets[key])
-                    sets[key] = _never
+                first = sets[key]
+                if first is not None:  # the set's first term stands for them all
+                    parts.append(first)
+                    sets[key] = None
                 continue
-            predicates.append(self.visit(operand))
-        return predicates[0] if len(predicates) == 1 else _any(predicates)
+            parts.append(self.visit(operand))
+        return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
 
-    def one_of(self, terms: Sequence[Compare]) -> Predicate | None:
-        """One predicate for ``eq`` terms on one path, each with a string; ``None`` unless
-        that path is a text attribute (the only type a set lookup matches exactly)."""
+    def one_of(self, terms: Sequence[Compare]) -> str | None:
+        """One test for ``eq`` terms on one path, each with a string; ``None`` unless that
+        path is a text attribute (the only type a set lookup matches exactly)."""
         path = terms[0].path
-        resolved = self.scope.resolve(path)
-        if resolved is None:
+        access = self.scope.resolve(path)
+        if access is None:
             return None
-        get, multi, target = resolved
+        target = access.target
         if target.is_complex or target.type not in TEXT_TYPES:
             return None
         check_filterable(path, target)
         if target.case_exact:
-            exact = frozenset(str(term.value) for term in terms)
-            return _lift(get, multi, exact.__contains__)
-        folded = frozenset(fold(str(term.value)) for term in terms)
-        return _lift(get, multi, lambda v: fold(v) in folded)
+            exact = self.constant(frozenset(str(term.value) for term in terms))
+            return self.lift(access, lambda v: f"{v} in {exact}")
+        folded = self.constant(frozenset(fold(str(term.value)) for term in terms))
+        return self.lift(access, lambda v: f"{_folded(v)} in {folded}")
 
-    def not_(self, node: Not) -> Predicate:
-        return _negate(self.visit(node.operand))
+    def not_(self, node: Not) -> str:
+        return f"(not {self.visit(node.operand)})"
 
-    def present(self, node: Present) -> Predicate:
-        resolved = self.scope.resolve(node.path)
-        if resolved is None:
+    def present(self, node: Present) -> str:
+        access = self.scope.resolve(node.path)
+        if access is None:
             return self.unknown(node.path)
-        get, multi, target = resolved
-        check_filterable(node.path, target)
-        return _lift(get, multi, _is_present(_singular(target)))
+        check_filterable(node.path, access.target)
+        return self.lift(access, self.is_present(_singular(access.target)))
 
-    def compare(self, node: Compare) -> Predicate:
+    def is_present(self, attribute: Attribute) -> Callable[[str], str]:
+        """Whether one (non-None) value counts as present (RFC 7644 ``pr``)."""
+        if attribute.is_complex:
+            test = self.constant(_is_present(attribute))
+            return lambda v: f"{test}({v})"
+        if attribute.type in TEXT_TYPES:
+            return lambda v: f'{v} != ""'
+        return lambda v: "True"
+
+    def compare(self, node: Compare) -> str:
         path, op, value = node.path, node.op, node.value
-        resolved = self.scope.resolve(path)
-        if resolved is None:
+        access = self.scope.resolve(path)
+        if access is None:
             return self.unknown(path)
-        get, multi, target = resolved
-        check_filterable(path, target)
-        if target.is_complex:
-            inner = target.sub_attribute("value")
+        check_filterable(path, access.target)
+        if access.target.is_complex:
+            inner = access.target.sub_attribute("value")
             if inner is None:
                 raise InvalidFilter(
                     f"'{path}' is complex: compare one of its sub-attributes"
-                    f" ({', '.join(s.name for s in target.sub_attributes)})."
+                    f" ({', '.join(s.name for s in access.target.sub_attributes)})."
                 )
-            get, multi = _sub_getter(get, multi, inner)
-            target = inner
+            if access.sub is not None or access.top is None:  # pragma: no cover - schema
+                raise InvalidFilter(f"'{path}' cannot be compared.")
+            access = _Access.of(access.extension, access.top, inner, inner)
+        target = access.target
         kind = target.type
         if op not in ALLOWED_OPERATORS[kind]:
             raise InvalidFilter(f"The operator '{op}' does not apply to {kind} attribute '{path}'.")
         if value is None:
             if op in ("eq", "ne"):
-                present = _lift(get, multi, _is_present(_singular(target)))
-                return present if op == "ne" else _negate(present)
-            return _never
-        equal_op = "eq" if op == "ne" else op
-        test = self.test(path, target, equal_op, value)
-        predicate = _lift(get, multi, test)
-        return _negate(predicate) if op == "ne" else predicate
+                present = self.lift(access, self.is_present(_singular(target)))
+                return present if op == "ne" else f"(not {present})"
+            return "False"
+        test = self.test(path, target, "eq" if op == "ne" else op, value)
+        predicate = self.lift(access, test)
+        return f"(not {predicate})" if op == "ne" else predicate
 
-    def test(self, path: AttrPath, target: Attribute, op: str, value: Value) -> Predicate:
+    def test(
+        self, path: AttrPath, target: Attribute, op: str, value: Value
+    ) -> Callable[[str], str]:
+        """The comparison of one value with ``value``, as source over a variable."""
         kind = target.type
+        template = _OPERATORS[op]
         if kind in TEXT_TYPES:
             if not isinstance(value, str):
                 raise _mismatch(path, target, value)
             if target.case_exact:
-                return _STRING_TESTS[op](value)
-            string_test = _STRING_TESTS[op](fold(value))
-            return lambda v: string_test(fold(v))
+                c = self.constant(value)
+                return lambda v: template.format(v=v, c=c)
+            c = self.constant(fold(value))
+            return lambda v: template.format(v=_folded(v), c=c)
         if kind is AttributeType.BOOLEAN:
             if (
                 isinstance(value, str)
@@ -375,70 +510,74 @@ class _Compiler(Transformer[Predicate]):
                 value = value.lower() == "true"
             if not isinstance(value, bool):
                 raise _mismatch(path, target, value)
-            return _ORDER_TESTS[op](value)
+            c = self.constant(value)
+            return lambda v: template.format(v=v, c=c)
         if kind in _NUMBERS:
             if not isinstance(value, int | float) or isinstance(value, bool):
                 raise _mismatch(path, target, value)
-            return _ORDER_TESTS[op](value)
+            c = self.constant(value)
+            return lambda v: template.format(v=v, c=c)
         assert kind is AttributeType.DATETIME
         if not isinstance(value, str):
             raise _mismatch(path, target, value)
         instant = _datetime(value)
         if instant is None:
             raise InvalidFilter(f"'{path}' is a dateTime; {render_value(value)} is not one.")
-        instant_test = _ORDER_TESTS[op](instant)
-        return lambda v: instant_test(v if v.tzinfo is not None else v.replace(tzinfo=UTC))
+        c = self.constant(instant)
+        return lambda v: template.format(
+            v=f"({v} if {v}.tzinfo is not None else {v}.replace(tzinfo=_UTC))", c=c
+        )
 
-    def value_path(self, node: ValuePath) -> Predicate:
-        resolved = self.scope.resolve(node.path)
-        if resolved is None:
+    def value_path(self, node: ValuePath) -> str:
+        access = self.scope.resolve(node.path)
+        if access is None:
             return self.unknown(node.path)
-        get, multi, target = resolved
+        target = access.target
         if not target.is_complex and not target.multi_valued:
             raise InvalidFilter(f"'{node.path}' has no values to filter with '[…]'.")
-        inner = _Compiler(self.policy, _ElementScope(target)).visit(node.filter)
-        return _lift(get, multi, inner)
+        inner = _Writer(self.policy, _ElementScope.of(target), shared=self)
+
+        def test(v: str) -> str:
+            inner.subject = v
+            return inner.visit(node.filter)
+
+        return self.lift(access, test)
+
+    # -- the function ----------------------------------------------------------------------
+
+    def function(self, node: Filter) -> Callable[[Any], bool]:
+        """The predicate of ``node``: its source written, compiled once per shape."""
+        body = self.visit(node)
+        params = ", ".join(f"_c{i}" for i in range(len(self.constants)))
+        source = "\n\n".join(
+            [
+                f"def _make({params}):",
+                *self.helpers,
+                f"    def _predicate(s):\n        return {body}\n\n    return _predicate\n",
+            ]
+        )
+        make = _FACTORIES.get(source)
+        if make is None:
+            if len(_FACTORIES) >= 1024:
+                _FACTORIES.clear()
+            namespace = dict(_GLOBALS)
+            _counter[0] += 1
+            filename = f"<scimcore generated filter #{_counter[0]}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            exec(compile(source, filename, "exec"), namespace)
+            make = _FACTORIES[source] = namespace["_make"]
+        predicate: Callable[[Any], bool] = make(*self.constants)
+        return predicate
 
 
-def _sub_getter(get: Getter, multi: bool, sub: Attribute) -> tuple[Getter, bool]:
-    """A getter for the ``sub`` of each value ``get`` yields; it yields a list if either is."""
-    name = sub.python_name
-    if multi or sub.multi_valued:
-        flat = sub.multi_valued
-
-        def each(resource: Any) -> list[Any]:
-            found = get(resource)
-            values = [] if found is None else found if multi else [found]
-            out: list[Any] = []
-            for value in values:  # elements of a multi-valued attribute are never None
-                got = getattr(value, name)
-                if flat:
-                    out.extend(got or ())
-                else:
-                    out.append(got)
-            return out
-
-        return each, True
-
-    def nested(resource: Any) -> Any:
-        value = get(resource)
-        return None if value is None else getattr(value, name)
-
-    return nested, False
+#: Compiled factories by source text (one per filter shape seen lately).
+_FACTORIES: dict[str, Callable[..., Callable[[Any], bool]]] = {}
+_counter = [0]
 
 
-def _all(predicates: Sequence[Predicate]) -> Predicate:
-    if len(predicates) == 2:
-        first, second = predicates
-        return lambda r: first(r) and second(r)
-    return lambda r: all(p(r) for p in predicates)
-
-
-def _any(predicates: Sequence[Predicate]) -> Predicate:
-    if len(predicates) == 2:
-        first, second = predicates
-        return lambda r: first(r) or second(r)
-    return lambda r: any(p(r) for p in predicates)
+def _folded(v: str) -> str:
+    """Source for :func:`fold` of a variable, inline for ASCII (the common case)."""
+    return f"({v}.lower() if {v}.isascii() else _fold({v}))"
 
 
 def _mismatch(path: AttrPath, target: Attribute, value: Value) -> InvalidFilter:
@@ -482,7 +621,7 @@ def compile_filter(
     policy = policy or _DEFAULT_POLICY
     if isinstance(filter, str):
         filter = parse_filter(filter, policy=policy)
-    return _Compiler(policy, _ModelScope(model)).visit(filter)
+    return _Writer(policy, _ModelScope.of(model)).function(filter)
 
 
 def compile_value_filter(
@@ -499,4 +638,4 @@ def compile_value_filter(
     >>> work(Email(type="Work")), work(Email(type="home"))
     (True, False)
     """
-    return _Compiler(policy or _DEFAULT_POLICY, _ElementScope(attribute)).visit(filter)
+    return _Writer(policy or _DEFAULT_POLICY, _ElementScope(attribute)).function(filter)
