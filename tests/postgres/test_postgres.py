@@ -254,12 +254,19 @@ def test_lookups_and_sorted_pages_use_indexes(pg_store: PostgresStore) -> None:
     some = pg_store.search(Query(models=User, count=1)).resources[0]
     (plan,) = _plans(pg_store, Query(models=User, filter=f'id eq "{some.id}"'))
     assert "Index Only Scan using scim_resources_id" in plan, plan
-    (plan,) = _plans(pg_store, Query(models=User, sort_by="userName", count=10))
-    assert "Index Scan using scim_sort_" in plan and "Sort Key: ((NULLIF" not in plan, plan
-    (plan,) = _plans(
+    # A full page is read first, then again with the total (one snapshot for both).
+    page, counted = _plans(pg_store, Query(models=User, sort_by="userName", count=10))
+    for plan in (page, counted):
+        assert "Index Scan using scim_sort_" in plan and "Sort Key: ((NULLIF" not in plan, plan
+    page, counted = _plans(
         pg_store, Query(models=User, sort_by="userName", sort_order="descending", count=10)
     )
-    assert "Index Scan Backward using scim_sort_" in plan, plan
+    assert "Index Scan Backward using scim_sort_" in counted, counted
+    # A lookup's page is shorter than asked: it gives the total, no count is run.
+    (plan,) = _plans(pg_store, Query(models=User, filter='userName eq "USER7"', count=10))
+    assert plan.count("scim_lookup_pkey") == 1 and "Aggregate" not in plan, plan
+    found = pg_store.search(Query(models=User, filter='userName eq "USER7"', count=10))
+    assert (found.total, [u.user_name for u in found.resources]) == (1, ["user7"])
     first = pg_store.search(Query(models=User, sort_by="userName", count=10, cursor=""))
     following = Query(models=User, sort_by="userName", count=10, cursor=first.next_cursor)
     plans = _plans(pg_store, following)

@@ -24,10 +24,10 @@ from scimcore.storage._query import Page, Query, registry_of, resolve_sorts, res
 from scimcore.stores._skeleton import Found, Rows, paging, sort_key, where_sql
 from scimcore.stores.postgres._config import PostgresConfig
 from scimcore.stores.postgres._documents import search_expr, wire_expr
-from scimcore.stores.postgres._schema import literal, plain_sort_key
+from scimcore.stores.postgres._schema import array_literal, literal, plain_sort_key
 from scimcore.stores.postgres._statement import Ops, Statement
 from scimcore.stores.postgres._writes import decode
-from scimcore.stores.sql._compiler import FilterCompiler, kind_of
+from scimcore.stores.sql._compiler import FilterCompiler, Slot, kind_of
 from scimcore.stores.sql._postgres import PostgresDialect
 
 __all__ = ["search"]
@@ -43,8 +43,10 @@ def search(config: PostgresConfig, query: Query, codec: CursorCodec) -> Ops[Page
     source = "scim_resources AS r"
     if merged:
         source += f" CROSS JOIN LATERAL (SELECT {search_expr()} AS sdoc) AS d"
-    where = _where(config, query, params, document)
+    values: list[str] = []
+    where = _where(config, query, params, document, values)
     key = _sort_key(config, query, params, document)
+    where, key = _inline(where, key, params, keep=values)
     wire = wire_expr(config, _wants_elements(config, query), "s_r")
 
     def load(rows: list[_Row]) -> list[Any]:
@@ -162,7 +164,42 @@ def _compiler(model: type[Any], document: str, **kwargs: Any) -> FilterCompiler:
     )
 
 
-def _where(config: PostgresConfig, query: Query, params: dict[str, Any], document: str) -> str:
+def _inline(
+    where: str, key: str | None, params: dict[str, Any], *, keep: list[str]
+) -> tuple[str, str | None]:
+    """Write the parameters of a search that are not comparison values (resource types,
+    JSON paths, lookup keys) into its SQL as constants, and remove them from ``params``.
+
+    The SQL of a filter then depends on its shape alone, and its values are bound by the
+    server: a statement of a shape seen before is prepared once per connection and never
+    planned again (a lookup at a million users costs its execution, not a plan). The
+    constants are what partial and expression indexes need to be matched.
+    """
+    for name in [n for n in params if n not in keep]:
+        value = params[name]
+        if isinstance(value, str):
+            constant = literal(value)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            constant = array_literal(value)
+        else:
+            continue
+        marker = f"%({name})s"
+        where = where.replace(marker, constant)
+        key = None if key is None else key.replace(marker, constant)
+        del params[name]
+    return where, key
+
+
+def _where(
+    config: PostgresConfig,
+    query: Query,
+    params: dict[str, Any],
+    document: str,
+    values: list[str],
+) -> str:
+    """The ``WHERE`` of a search; ``values`` gets the names of the parameters that hold
+    comparison values (the rest are constants of the filter's shape)."""
+
     def condition(model: type[Any], name: str, is_type: str, policy: Policy) -> str:
         assert query.filter is not None
         node = _WithoutNul(model).visit(query.filter)
@@ -174,7 +211,10 @@ def _where(config: PostgresConfig, query: Query, params: dict[str, Any], documen
             # ``id eq`` (Entra asks it of groups) is a seek on the row's own key.
             columns={f"{name}/id": "r.id"},
         )
-        return f"{is_type} AND {compiler.compile(node, params).sql}"
+        slots: list[Slot] = []
+        sql = compiler.compile(node, params, slots=slots).sql
+        values.extend(slot.name for slot in slots)
+        return f"{is_type} AND {sql}"
 
     return where_sql(config, query, params, PostgresDialect(document).param, condition)
 
@@ -227,7 +267,8 @@ def _key_of(row: _Row) -> SortKey:
 class _Fetch:
     """The pager's ``fetch``: matching rows (:data:`_Row`) in order (reversed when
     descending), strictly after a sort key; counted, the total comes in the same
-    statement (one snapshot, one round trip)."""
+    statement (one snapshot, one round trip), unless the page alone shows it (fewer
+    rows than asked)."""
 
     source: str
     where: str
@@ -255,17 +296,26 @@ class _Fetch:
             f"ORDER BY {order.format(t='s')} LIMIT %(limit)s OFFSET %(offset)s"
         )
         total = 0
+        if ask.counted and ask.after is None and ask.limit:
+            # The page alone first: fewer rows than asked (a lookup: one or none) is the
+            # whole rest of the matches, so the total is known, from the page's own
+            # snapshot, without a count or a lateral join (the statement stays small,
+            # and prepared).
+            rows = yield Statement(sql, params, server=True)
+            if len(rows) < ask.limit and (rows or ask.offset == 0):
+                return ask.offset + len(rows), rows
         if ask.counted:
             rows = yield Statement(
                 f"SELECT t.n, p.rid, p.resource_type, p.doc, p.k FROM (SELECT count(*) AS n "
                 f"FROM {self.source} WHERE {self.where}) AS t LEFT JOIN LATERAL ({sql}) AS p "
                 f"ON true ORDER BY {order.format(t='p')}",
                 params,
+                server=True,
             )
             total = rows[0][0]
             rows = [row[1:] for row in rows if row[1] is not None]
         else:
-            rows = yield Statement(sql, params)
+            rows = yield Statement(sql, params, server=True)
         return total, rows
 
 

@@ -25,6 +25,11 @@ class Statement:
 
     text: str
     params: Any = None
+    #: Bind ``params`` on the server (psycopg's ``Cursor``), so that a statement run
+    #: often is prepared and its plan kept; otherwise they are bound client-side
+    #: (``ClientCursor``) and the server plans constants, which DDL and statements
+    #: that must match partial or expression indexes by their parameters need.
+    server: bool = False
 
 
 #: An operation: yields statements, receives their rows, returns its result.

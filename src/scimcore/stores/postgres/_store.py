@@ -10,7 +10,10 @@ is retried, the whole operation from its start; a unique violation is the
 :class:`~scimcore.errors.Uniqueness` error of the rule it breaks. Statements are
 bound client-side (psycopg's ``ClientCursor``): values stay parameters for the
 code that writes SQL, and the server sees constants, which it needs to match
-expression and partial indexes. psycopg is imported on first use.
+expression and partial indexes; the hot reads (a search, a GET by ``id``) write
+their constants into the SQL and bind only their values on the server, so that
+each is prepared once per connection and not planned on every call. psycopg is
+imported on first use.
 """
 
 from __future__ import annotations
@@ -139,11 +142,19 @@ def _timed(op: _Op[T], deadline: Deadline | None) -> _Op[T]:
 
 
 def _execute(cursor: Any, statement: Statement) -> list[Any]:
+    if statement.server:
+        import psycopg
+
+        cursor = psycopg.Cursor(cursor.connection)
     cursor.execute(statement.text, statement.params)
     return cursor.fetchall() if cursor.description is not None else []
 
 
 async def _execute_async(cursor: Any, statement: Statement) -> list[Any]:
+    if statement.server:
+        import psycopg
+
+        cursor = psycopg.AsyncCursor(cursor.connection)
     await cursor.execute(statement.text, statement.params)
     return await cursor.fetchall() if cursor.description is not None else []
 

@@ -207,6 +207,7 @@ def get(config: PostgresConfig, model: type[R], resource_id: str) -> Ops[R]:
         f"SELECT {wire_expr(config, True)} FROM scim_resources AS r "
         "WHERE r.resource_type = %(t)s AND r.id = %(id)s",
         {"t": name, "id": resource_id},
+        server=True,  # a seek on (resource_type, id): prepared once, never planned again
     )
     if not rows:
         raise config.not_found(name, resource_id)
