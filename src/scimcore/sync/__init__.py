@@ -15,7 +15,7 @@ engine as they are committed.
 >>> hr, app = MemoryStore(), MemoryStore()
 >>> _ = hr.create(User(user_name="bjensen", title="Guide"))
 >>> plan, report = Sync(hr, app).run()
->>> report.ok, [u.title for u in StoreEndpoint(app).list(User)]
+>>> report.ok, [u.title for u in StoreEndpoint(app).read(User)]
 (True, ['Guide'])
 
 See ``docs/sync.md`` for the failure modes and what the engine does in each.

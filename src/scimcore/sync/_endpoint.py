@@ -1,6 +1,6 @@
 """The two ends of a sync, behind one small protocol: a store, or a SCIM server.
 
-:class:`Endpoint` is what the engine asks of either end: list (all, or changed since a time),
+:class:`Endpoint` is what the engine asks of either end: read (all, or changed since a time),
 get by id, find by one attribute's value, create, update (the minimal PATCH from
 :func:`scimcore.plan_patch`) and delete. :class:`StoreEndpoint` adapts any
 :class:`~scimcore.storage.ResourceStore` (memory, SQLite, PostgreSQL, a mapped store);
@@ -42,7 +42,7 @@ class Endpoint(Protocol):
 
     name: str
 
-    def list(self, model: type[R], *, since: datetime.datetime | None = None) -> Iterator[R]:
+    def read(self, model: type[R], *, since: datetime.datetime | None = None) -> Iterator[R]:
         """Every resource of ``model`` (last modified at or after ``since``, when given)."""
         ...
 
@@ -89,7 +89,7 @@ class StoreEndpoint:
     def __repr__(self) -> str:
         return f"StoreEndpoint({self.name!r})"
 
-    def list(self, model: type[R], *, since: datetime.datetime | None = None) -> Iterator[R]:
+    def read(self, model: type[R], *, since: datetime.datetime | None = None) -> Iterator[R]:
         cursor: str | None = ""
         while cursor is not None:
             page = self.store.search(
@@ -161,25 +161,23 @@ class ClientEndpoint:
         if wait > 0:
             self._sleep(wait)
 
-    def list(self, model: type[R], *, since: datetime.datetime | None = None) -> Iterator[R]:
-        yield from self.client.iter_resources(
-            model, _since_filter(since), page_size=PAGE_SIZE
-        )
+    def read(self, model: type[Any], *, since: datetime.datetime | None = None) -> Iterator[Any]:
+        yield from self.client.iter_resources(model, _since_filter(since), page_size=PAGE_SIZE)
 
-    def get(self, model: type[R], id: str) -> R | None:
+    def get(self, model: type[Any], id: str) -> Any:
         try:
             return self.client.get(model, id)
         except NotFound:
             return None
 
-    def find(self, model: type[R], path: str, value: Any) -> list[R]:
+    def find(self, model: type[Any], path: str, value: Any) -> list[Any]:
         return list(self.client.search(model, attr(path).eq(value)).resources)
 
-    def create(self, resource: R) -> R:
+    def create(self, resource: Any) -> Any:
         self._pace()
         return self.client.create(resource)
 
-    def update(self, old: R, new: R) -> R:
+    def update(self, old: Any, new: Any) -> Any:
         self._pace()
         return self.client.update(old, new)
 
@@ -206,7 +204,10 @@ def as_endpoint(end: Any, *, name: str | None = None) -> Endpoint:
         return ClientEndpoint(end, name=name)
     if isinstance(end, Endpoint):
         return end
-    raise TypeError(f"a sync end is a ResourceStore, a scimcore.client.Client or an Endpoint, not {type(end).__name__}")
+    raise TypeError(
+        "a sync end is a ResourceStore, a scimcore.client.Client or an Endpoint,"
+        f" not {type(end).__name__}"
+    )
 
 
 def _client_type() -> type[Any] | None:

@@ -17,6 +17,7 @@ holds only what is still to do. Failures are the ends' answers and connection er
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +26,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from scimcore.codecs import v2
 from scimcore.errors import NotFound, PreconditionFailed, ScimError, Uniqueness
 from scimcore.models import Group, User
 from scimcore.sync._endpoint import Endpoint, as_endpoint
@@ -39,7 +41,7 @@ from scimcore.sync._plan import (
     kind_of,
     make_plan,
 )
-from scimcore.sync._rules import Rules
+from scimcore.sync._rules import Rules, attribute_value, unique_attributes
 from scimcore.sync._state import SyncState
 
 __all__ = ["Failure", "Report", "Sync", "ThresholdExceeded", "print_progress"]
@@ -94,9 +96,10 @@ class Report:
     def table(self) -> str:
         """The summary table ``scimcore sync`` prints."""
         verbs = ("create", "link", "update", "deactivate", "delete")
-        rows = sorted({(k, d) for k, _, d in self.done} | {
-            (f.action.kind, f.action.direction) for f in self.failures
-        })
+        rows = sorted(
+            {(k, d) for k, _, d in self.done}
+            | {(f.action.kind, f.action.direction) for f in self.failures}
+        )
         header = f"{'type':<6} {'to':<7}" + "".join(f"{v:>11}" for v in verbs) + f"{'failed':>8}"
         lines = [header]
         for kind, direction in rows or [("-", "-")]:
@@ -155,7 +158,9 @@ class Sync:
         self.state = state if isinstance(state, SyncState) else SyncState(state)
         self.state.bind(self.source.name, self.target.name)
         self.models = tuple(models)
-        self._transport = _transport_error()
+        self._transport: tuple[type[BaseException], ...] = _transport_error()
+        self._failures: tuple[type[BaseException], ...] = (ScimError, *self._transport)
+        self._retried: tuple[type[BaseException], ...] = (PreconditionFailed, *self._transport)
 
     def close(self) -> None:
         """Close the state file."""
@@ -176,8 +181,13 @@ class Sync:
         full otherwise; ``changes`` (resource type → source ids, from :class:`ChangeFeed`)
         plans only those resources."""
         return make_plan(
-            self.source, self.target, self.rules, self.state, self.models,
-            full=full, changes=changes,
+            self.source,
+            self.target,
+            self.rules,
+            self.state,
+            self.models,
+            full=full,
+            changes=changes,
         )
 
     # ------------------------------------------------------------------ applying
@@ -221,7 +231,7 @@ class Sync:
                 continue
             try:
                 self._do(action)
-            except (ScimError, *self._transport) as error:
+            except self._failures as error:
                 report.failures.append(Failure(action, _reason(error)))
                 in_a_row += 1
                 if in_a_row >= MAX_FAILURES_IN_A_ROW:
@@ -285,7 +295,6 @@ class Sync:
         if action.verb == "create":
             self._create(action)
         elif action.verb in ("update", "link"):
-            assert action.origin is not None and action.current is not None
             self._link(action, action.origin.id, action.current.id)
             if action.verb == "update":
                 self._update(action, action.current)
@@ -296,7 +305,7 @@ class Sync:
                 try:
                     written.update(current, attrs.evolve(current, active=False))
                     return
-                except (PreconditionFailed, *self._transport):
+                except self._retried:
                     if attempt == ATTEMPTS - 1:
                         raise
                     current = written.get(action.model, current.id)
@@ -304,12 +313,12 @@ class Sync:
                         return
         elif action.verb == "delete":
             _, written = self._ends(action.direction)
-            try:
+            with contextlib.suppress(NotFound):  # gone already: what was wanted
                 written.delete(action.model, action.current.id)
-            except NotFound:
-                pass
-            side = {"target_id" if action.direction == "forward" else "source_id": action.current.id}
-            self.state.unlink(action.kind, **side)
+            if action.direction == "forward":
+                self.state.unlink(action.kind, target_id=action.current.id)
+            else:
+                self.state.unlink(action.kind, source_id=action.current.id)
 
     def _update(self, action: Action, current: Any) -> None:
         _, written = self._ends(action.direction)
@@ -320,12 +329,14 @@ class Sync:
             try:
                 written.update(current, desired)
                 return
-            except (PreconditionFailed, *self._transport):
+            except self._retried:
                 if attempt == ATTEMPTS - 1:
                     raise
                 again = written.get(action.model, current.id)
                 if again is None:
-                    raise NotFound(f"{action.kind} {action.label!r} was deleted meanwhile") from None
+                    raise NotFound(
+                        f"{action.kind} {action.label!r} was deleted meanwhile"
+                    ) from None
                 current = again
 
     def _create(self, action: Action) -> None:
@@ -353,7 +364,13 @@ class Sync:
         """Find the counterpart of a create by the match rules; link and update it if one."""
         _, written = self._ends(action.direction)
         found: dict[str, Any] = {}
-        for path, value in _lookups(self.rules, action.model, action.origin):
+        lookups = _lookups(self.rules, action.model, action.origin)
+        document = v2.encode(action.origin, full=True)
+        for path in unique_attributes(action.model):  # what a 409 is about
+            value = attribute_value(document, path)
+            if value not in (None, "") and (path, value) not in lookups:
+                lookups.append((path, value))
+        for path, value in lookups:
             for resource in written.find(action.model, path, value):
                 found.setdefault(resource.id, resource)
             if found:

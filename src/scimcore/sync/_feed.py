@@ -50,4 +50,3 @@ class ChangeFeed(Hooks):
         with self._lock:
             changes, self._changes = self._changes, {}
         return {kind: list(ids) for kind, ids in changes.items()}
-

@@ -91,8 +91,8 @@ class Action:
     direction: Direction
     model: type[Any]
     label: str
-    origin: Any | None = None
-    current: Any | None = None
+    origin: Any = None
+    current: Any = None
     detail: str = ""
 
     @property
@@ -176,7 +176,7 @@ def _overlay(
         if key.casefold().startswith("urn:"):
             inner_base = dict(result.get(in_base, {}) if in_base else {})
             inner_origin = origin.get(in_origin, {}) if in_origin else {}
-            inner = _overlay(inner_base, inner_origin, lambda sub, urn=key: copies(f"{urn}:{sub}"))
+            inner = _overlay(inner_base, inner_origin, _within(key, copies))
             if in_base:
                 del result[in_base]
             if inner:
@@ -193,6 +193,15 @@ def _overlay(
     core = [s for s in core if not any(s.casefold() == k.casefold() for k in keys)]
     result["schemas"] = [*core, *extensions]
     return result
+
+
+def _within(urn: str, copies: Callable[[str], bool]) -> Callable[[str], bool]:
+    """``copies`` for the attributes of the extension ``urn`` (named ``urn:attribute``)."""
+
+    def inner(name: str) -> bool:
+        return copies(f"{urn}:{name}")
+
+    return inner
 
 
 def _kept_members(desired: list[Any], current: dict[str, Any]) -> list[Any]:
@@ -285,7 +294,7 @@ def _lookups(rules: Rules, model: type[Any], resource: Any) -> list[tuple[str, A
 
 
 def _read_full(model: type[Any], side: _Side, links_ids: Iterable[str]) -> None:
-    for resource in side.end.list(model):
+    for resource in side.end.read(model):
         side.add(resource)
     side.gone = {i for i in links_ids if i not in side.resources}
 
@@ -396,8 +405,8 @@ class _Planner:
         src, tgt = _Side(self.source), _Side(self.target)
         since_source = self.state.mark(kind, "source")
         since_target = self.state.mark(kind, "target")
-        complete = not incremental or since_source is None or (
-            rules.two_way and since_target is None
+        complete = (
+            not incremental or since_source is None or (rules.two_way and since_target is None)
         )
         if changes is not None:
             complete = False
@@ -414,10 +423,10 @@ class _Planner:
             _read_full(model, src, links.forward)
             _read_full(model, tgt, links.backward)
         else:
-            changed_source = list(self.source.list(model, since=since_source))
+            changed_source = list(self.source.read(model, since=since_source))
             _read_changed(rules, model, changed_source, src, tgt, links.target_of)
             if rules.two_way:
-                changed_target = list(self.target.list(model, since=since_target))
+                changed_target = list(self.target.read(model, since=since_target))
                 _read_changed(rules, model, changed_target, tgt, src, links.source_of)
         actions = self._pair(model, links, src, tgt)
         margin = MARK_MARGIN + datetime.timedelta(seconds=time.monotonic() - started)
@@ -475,8 +484,15 @@ class _Planner:
                     )
                 shown = ", ".join(sorted(_label(c) for c in candidates))
                 actions.append(
-                    Action("conflict", "forward", model, _label(source), source, None,
-                           f"matches {len(candidates)} in the target: {shown}")
+                    Action(
+                        "conflict",
+                        "forward",
+                        model,
+                        _label(source),
+                        source,
+                        None,
+                        f"matches {len(candidates)} in the target: {shown}",
+                    )
                 )
                 paired_targets.update(c.id for c in candidates)
                 continue
@@ -525,7 +541,9 @@ class _Planner:
         if forward is not None:
             found.append(forward)
         if self.rules.two_way:
-            backward = _update(self.rules, model, target, source, "backward", backward_ids, adopt=False)
+            backward = _update(
+                self.rules, model, target, source, "backward", backward_ids, adopt=False
+            )
             if backward is not None:
                 found.append(backward)
         return found

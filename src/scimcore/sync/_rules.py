@@ -13,7 +13,15 @@ import attrs
 
 from scimcore.storage import comparable
 
-__all__ = ["DeletionThreshold", "Match", "Rules", "Side", "attribute_value", "match_key"]
+__all__ = [
+    "DeletionThreshold",
+    "Match",
+    "Rules",
+    "Side",
+    "attribute_value",
+    "match_key",
+    "unique_attributes",
+]
 
 #: The two ends of a sync.
 Side = Literal["source", "target"]
@@ -35,7 +43,7 @@ def _lower_set(values: Any) -> frozenset[str]:
     return frozenset(str(v).casefold() for v in values)
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Match:
     """How a resource on one side finds its counterpart on the other.
 
@@ -58,9 +66,9 @@ class Match:
     """
 
     attributes: tuple[str, ...]
-    key: Callable[[Any], str | None] | None = attrs.field(default=None, kw_only=True)
-    on_no_match: Literal["create", "skip"] = attrs.field(default="create", kw_only=True)
-    on_several: Literal["skip", "fail"] = attrs.field(default="skip", kw_only=True)
+    key: Callable[[Any], str | None] | None
+    on_no_match: Literal["create", "skip"]
+    on_several: Literal["skip", "fail"]
 
     def __init__(
         self,
@@ -75,9 +83,10 @@ class Match:
             raise ValueError(f"on_no_match is 'create' or 'skip', not {on_no_match!r}")
         if on_several not in ("skip", "fail"):
             raise ValueError(f"on_several is 'skip' or 'fail', not {on_several!r}")
-        self.__attrs_init__(  # type: ignore[attr-defined]
-            tuple(attributes), key=key, on_no_match=on_no_match, on_several=on_several
-        )
+        object.__setattr__(self, "attributes", tuple(attributes))
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "on_no_match", on_no_match)
+        object.__setattr__(self, "on_several", on_several)
 
 
 @attrs.frozen
@@ -187,11 +196,11 @@ def _type_name(model: type[Any]) -> str:
 def attribute_value(document: Mapping[str, Any], path: str) -> Any:
     """The value at ``path`` of a wire document (attribute names case-insensitive).
 
-    >>> doc = {"userName": "bjensen",
-    ...        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "7"}}
+    >>> urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    >>> doc = {"userName": "bjensen", urn: {"employeeNumber": "7"}}
     >>> attribute_value(doc, "USERNAME")
     'bjensen'
-    >>> attribute_value(doc, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber")
+    >>> attribute_value(doc, f"{urn}:employeeNumber")
     '7'
     """
     folded = {key.casefold(): value for key, value in document.items()}
@@ -219,3 +228,24 @@ def match_key(model: type[Any], path: str, value: Any) -> Any:
     if ref is None:
         raise ValueError(f"{_type_name(model)} has no attribute {path!r} to match on")
     return comparable(value, ref.target)
+
+
+def unique_attributes(model: type[Any]) -> tuple[str, ...]:
+    """The singular top-level attributes the schema makes unique (what a ``409`` is about).
+
+    >>> from scimcore.models import Group, User
+    >>> unique_attributes(User), unique_attributes(Group)
+    (('userName',), ())
+    """
+    from scimcore.schema import UniquenessKind
+
+    resource_type = model.__scim_resource_type__
+    schema = model.scim_registry().schema(resource_type.schema)
+    return tuple(
+        a.name
+        for a in (schema.attributes if schema is not None else ())
+        if a.uniqueness is not UniquenessKind.NONE
+        and not a.multi_valued
+        and not a.is_complex
+        and a.name != "id"
+    )

@@ -130,11 +130,11 @@ class SyncState:
                 "DELETE FROM links WHERE kind = ? AND (source_id = ? OR target_id = ?)",
                 (kind, source_id, target_id),
             )
-            self._db.execute(
-                "INSERT INTO links VALUES (?, ?, ?)", (kind, source_id, target_id)
-            )
+            self._db.execute("INSERT INTO links VALUES (?, ?, ?)", (kind, source_id, target_id))
 
-    def unlink(self, kind: str, *, source_id: str | None = None, target_id: str | None = None) -> None:
+    def unlink(
+        self, kind: str, *, source_id: str | None = None, target_id: str | None = None
+    ) -> None:
         """Forget the link of a source or target resource."""
         with self._lock:
             self._db.execute(
