@@ -101,8 +101,8 @@ class Report:
             | {(f.action.kind, f.action.direction) for f in self.failures}
         )
         header = f"{'type':<6} {'to':<7}" + "".join(f"{v:>11}" for v in verbs) + f"{'failed':>8}"
-        lines = [header]
-        for kind, direction in rows or [("-", "-")]:
+        lines = [header] if rows else ["nothing written"]
+        for kind, direction in rows:
             to = {"forward": "target", "backward": "source"}.get(direction, "-")
             failed = sum(
                 1 for f in self.failures if (f.action.kind, f.action.direction) == (kind, direction)
