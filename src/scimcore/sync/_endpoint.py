@@ -195,13 +195,11 @@ def as_endpoint(end: Any, *, name: str | None = None) -> Endpoint:
     """
     if isinstance(end, StoreEndpoint | ClientEndpoint):
         return end
-    from scimcore.storage import ResourceStore
-
-    if isinstance(end, ResourceStore):
-        return StoreEndpoint(end, name=name)
-    client_type = _client_type()
+    client_type = _client_type()  # first: a client has a store's methods too
     if client_type is not None and isinstance(end, client_type):
         return ClientEndpoint(end, name=name)
+    if isinstance(end, ResourceStore):
+        return StoreEndpoint(end, name=name)
     if isinstance(end, Endpoint):
         return end
     raise TypeError(
