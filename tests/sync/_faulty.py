@@ -1,8 +1,8 @@
 """A real scimcore server on loopback that misbehaves on the writes it is told to.
 
 ``Faulty(app, faults)`` wraps an ASGI app: ``faults`` maps the number of a write request
-(POST, PUT, PATCH, DELETE; counted from 0) to ``"429"`` or ``"503"`` (answered without
-reaching the app: the server did not act) or ``"drop"`` (the app acts, then the connection
+(POST, PUT, PATCH, DELETE; counted from 0) to ``"429"``, ``"503"`` or another status (answered
+without reaching the app: the server did not act) or ``"drop"`` (the app acts, then the connection
 is dropped before the answer is complete: the hardest case, an acted-on write whose answer
 is lost).
 """
@@ -34,7 +34,7 @@ class Faulty:
         self.writes += 1
         fault = self.faults.pop(number, "")
         self.served.append((number, fault, scope["method"], scope["path"]))
-        if fault in ("429", "503"):
+        if fault.isdigit():
             body = json.dumps(
                 {
                     "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],

@@ -398,7 +398,9 @@ class _Planner:
 
     def plan_type(
         self, model: type[Any], incremental: bool, changes: Iterable[str] | None
-    ) -> tuple[list[Action], dict[tuple[str, Side], datetime.datetime], int]:
+    ) -> tuple[list[Action], dict[tuple[str, Side], datetime.datetime], int, bool]:
+        """The actions for one resource type, the marks to set, the links before, and
+        whether both sides were read whole."""
         rules, kind = self.rules, kind_of(model)
         links = self.state.links(kind)
         started = time.monotonic()
@@ -441,7 +443,7 @@ class _Planner:
                 continue
             mark = side.newest - margin
             marks[(kind, side_name)] = max(mark, since) if since is not None else mark
-        return actions, marks, len(links)
+        return actions, marks, len(links), complete
 
     def _pair(self, model: type[Any], links: Links, src: _Side, tgt: _Side) -> list[Action]:
         rules, kind = self.rules, kind_of(model)
@@ -499,6 +501,8 @@ class _Planner:
             if candidates:
                 target = candidates[0]
                 paired_targets.add(target.id)
+                pending_forward[source.id] = target.id  # linked by this plan
+                pending_backward[target.id] = source.id
                 actions += self._updates(
                     model, source, target, forward_ids, backward_ids, adopt=True
                 )
@@ -569,12 +573,10 @@ def make_plan(
     for model in models:
         kind = kind_of(model)
         kind_changes = None if changes is None else list(changes.get(kind, ()))
-        found, kind_marks, linked = planner.plan_type(model, incremental, kind_changes)
+        found, kind_marks, linked, complete = planner.plan_type(model, incremental, kind_changes)
         actions += found
         marks.update(kind_marks)
         population[kind] = linked
-        any_complete = any_complete or (
-            kind_changes is None and (not incremental or state.mark(kind, "source") is None)
-        )
+        any_complete = any_complete or complete
     mode: Literal["full", "incremental"] = "full" if any_complete else "incremental"
     return Plan(source.name, target.name, mode, tuple(actions), population, marks)
