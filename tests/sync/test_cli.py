@@ -152,7 +152,8 @@ def test_a_failed_write_is_in_the_table_and_the_status_is_1(
     source = tmp_path / "hr.sqlite3"
     seed(source, ["bjensen", "jsmith", "tdoe"])
     store = SQLiteStore(str(tmp_path / "app.sqlite3"))
-    app = Faulty(create_app(ScimService(store), prefix="/scim/v2"), {1: "403"})
+    # The bulk request of the three creates is refused, then the first create sent alone.
+    app = Faulty(create_app(ScimService(store), prefix="/scim/v2"), {0: "403", 1: "403"})
     logging.getLogger("uvicorn.error").disabled = True
     try:
         with LiveServer(app) as port:
@@ -164,7 +165,7 @@ def test_a_failed_write_is_in_the_table_and_the_status_is_1(
                 "type   to          create       link     update deactivate     delete  failed",
                 "User   target           2          0          0          0          0       1",
                 "1 failure(s):",
-                "  create User 'jsmith': 403 busy",
+                "  create User 'bjensen': 403 busy",
             ]
             status, out, _ = run(capsys, "--from", str(source), "--to", url, "--state", state)
             assert status == 0 and "User   target           1" in out

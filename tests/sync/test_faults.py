@@ -14,7 +14,7 @@ from scimcore.client import Client, Retry
 from scimcore.models import Email, Group, GroupMember, User
 from scimcore.service import ScimService
 from scimcore.stores import MemoryStore, SQLiteStore
-from scimcore.sync import Match, Rules, StoreEndpoint, Sync
+from scimcore.sync import ClientEndpoint, Match, Rules, StoreEndpoint, Sync
 from tests._live import LiveServer
 from tests.sync._faulty import Faulty
 
@@ -77,7 +77,8 @@ def test_429_503_and_dropped_connections_end_equal_without_duplicates(
     made = seed(source, 12)
     # Creates: a 429, a 503, two creates acted on whose answers are lost.
     app.faults = {1: "429", 3: "503", 4: "drop", 9: "drop", 13: "drop"}
-    sync = Sync(source, client, rules=Rules(users=Match("externalId", "userName")))
+    one_by_one = ClientEndpoint(client, bulk=0)
+    sync = Sync(source, one_by_one, rules=Rules(users=Match("externalId", "userName")))
     plan, report = sync.run()
     assert plan.counts() == {"create": 13}
     assert report.ok, report.table()
@@ -111,7 +112,7 @@ def test_a_target_that_already_holds_users_adopts_them_on_409(
     seed(source, 6)
     for i in (1, 4):  # already there, without the externalId the match rule looks for
         target.create(User(user_name=f"USER{i:02}", title="stale"))
-    sync = Sync(source, client, rules=Rules(users=Match("externalId")))
+    sync = Sync(source, ClientEndpoint(client, bulk=0), rules=Rules(users=Match("externalId")))
     plan, report = sync.run()
 
     def found(name: str) -> str:
@@ -134,5 +135,33 @@ def test_a_target_that_already_holds_users_adopts_them_on_409(
         ("POST", "/scim/v2/Groups"),
     ]
     assert len(StoreEndpoint(target).find(User, "userName", "user01")) == 1
+    assert wire(target) == wire(source)
+    assert sync.plan(full=True).actions == ()
+
+
+def test_bulk_creates_survive_a_429_and_a_bulk_request_dropped_after_it_acted(
+    faulty: tuple[Client, Faulty, SQLiteStore],
+) -> None:
+    client, app, target = faulty
+    source = MemoryStore()
+    seed(source, 25)
+    for i in (3, 17):  # already there: 409 inside the bulk response, adopted
+        target.create(User(user_name=f"user{i:02}", title="stale"))
+    # Bulk requests of 10: the first is answered 429 (retried), the second acted on and
+    # dropped (each of its users is then looked up, found and adopted, none created twice).
+    app.faults = {0: "429", 2: "drop"}
+    by_external_id = Rules(users=Match("externalId"))
+    sync = Sync(source, ClientEndpoint(client, bulk=10), rules=by_external_id)
+    plan, report = sync.run()
+    assert plan.counts() == {"create": 26}
+    assert report.ok, report.table()
+    assert report.count("create") == 26
+    assert [(m, p) for _, _, m, p in app.served if p.endswith(("/Bulk", "/Groups"))] == [
+        ("POST", "/scim/v2/Bulk"),  # 429
+        ("POST", "/scim/v2/Bulk"),
+        ("POST", "/scim/v2/Bulk"),  # dropped
+        ("POST", "/scim/v2/Bulk"),
+        ("POST", "/scim/v2/Groups"),
+    ]
     assert wire(target) == wire(source)
     assert sync.plan(full=True).actions == ()

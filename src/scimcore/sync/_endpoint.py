@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from scimcore.errors import NotFound
+from scimcore.errors import NotFound, ScimError
 from scimcore.filter import attr
 from scimcore.patch import apply_patch, plan_patch
 from scimcore.storage import Query, ResourceStore, update, utc_text
@@ -64,6 +64,20 @@ class Endpoint(Protocol):
 
     def delete(self, model: type[Any], id: str) -> None:
         """Delete one resource (``NotFound`` when it is gone already)."""
+        ...
+
+
+@runtime_checkable
+class BulkCreates(Protocol):
+    """An end that creates several resources in one request (a server offering Bulk)."""
+
+    def bulk_size(self) -> int:
+        """How many creates one request may carry (0 or 1: no bulk)."""
+        ...
+
+    def create_many(self, resources: list[Any]) -> list[Any]:
+        """Create ``resources``: for each, the new id, the ``ScimError`` it was answered with,
+        or ``None`` when it was not sent."""
         ...
 
 
@@ -139,6 +153,7 @@ class ClientEndpoint:
         *,
         name: str | None = None,
         max_rate: float | None = None,
+        bulk: int = 100,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
@@ -147,6 +162,7 @@ class ClientEndpoint:
         self._next = 0.0
         self._lock = threading.Lock()
         self._sleep = sleep
+        self._bulk = bulk
 
     def __repr__(self) -> str:
         return f"ClientEndpoint({self.name!r})"
@@ -184,6 +200,50 @@ class ClientEndpoint:
     def delete(self, model: type[Any], id: str) -> None:
         self._pace()
         self.client.delete(model, id)
+
+    def bulk_size(self) -> int:
+        bulk = self.client.discover().config.bulk
+        if not bulk.supported or self._bulk <= 1:
+            return 0
+        return min(self._bulk, bulk.max_operations) if bulk.max_operations > 0 else self._bulk
+
+    def create_many(self, resources: list[Any]) -> list[Any]:
+        from scimcore.models import BulkOperation
+
+        self._pace()
+        operations = [
+            BulkOperation(
+                method="POST",
+                path="/" + r.__scim_resource_type__.endpoint.strip("/"),
+                bulk_id=f"c{i}",
+                data=r,
+            )
+            for i, r in enumerate(resources)
+        ]
+        outcomes: list[Any] = [None] * len(resources)
+        for result in self.client.bulk(operations):
+            index = int((result.bulk_id or "c-1")[1:])
+            if not 0 <= index < len(outcomes):
+                continue
+            status = int((result.status or "0").strip()[:3] or 0)
+            if 200 <= status < 300 and result.location:
+                outcomes[index] = result.location.rstrip("/").rsplit("/", 1)[-1]
+            else:
+                outcomes[index] = bulk_error(status, result.response)
+        return outcomes
+
+
+def bulk_error(status: int, response: Any) -> ScimError:
+    """The :class:`ScimError` of a failed bulk operation, from its status and ``response``.
+
+    >>> bulk_error(409, {"scimType": "uniqueness", "detail": "taken"})
+    Uniqueness('taken')
+    """
+    from scimcore.errors import error_for
+
+    detail = response.get("detail") if isinstance(response, dict) else None
+    scim_type = response.get("scimType") if isinstance(response, dict) else None
+    return error_for(status, scim_type, detail or f"bulk operation answered {status}")
 
 
 def as_endpoint(end: Any, *, name: str | None = None) -> Endpoint:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -29,7 +29,7 @@ import attrs
 from scimcore.codecs import v2
 from scimcore.errors import NotFound, PreconditionFailed, ScimError, Uniqueness
 from scimcore.models import Group, User
-from scimcore.sync._endpoint import Endpoint, as_endpoint
+from scimcore.sync._endpoint import BulkCreates, Endpoint, as_endpoint
 from scimcore.sync._plan import (
     REMOVALS,
     Action,
@@ -42,7 +42,7 @@ from scimcore.sync._plan import (
     make_plan,
 )
 from scimcore.sync._rules import Rules, attribute_value, unique_attributes
-from scimcore.sync._state import SyncState
+from scimcore.sync._state import Links, SyncState
 
 __all__ = ["Failure", "Report", "Sync", "ThresholdExceeded", "print_progress"]
 
@@ -161,6 +161,7 @@ class Sync:
         self._transport: tuple[type[BaseException], ...] = _transport_error()
         self._failures: tuple[type[BaseException], ...] = (ScimError, *self._transport)
         self._retried: tuple[type[BaseException], ...] = (PreconditionFailed, *self._transport)
+        self._links: dict[str, Links] = {}  # the state file's links, as apply changes them
 
     def close(self) -> None:
         """Close the state file."""
@@ -224,24 +225,27 @@ class Sync:
             plan.actions,
             key=lambda a: (a.verb in REMOVALS, kinds.index(a.kind) if a.kind in kinds else 99),
         )
+        self._links = {}
         in_a_row = 0
-        for number, action in enumerate(ordered, 1):
-            if action.verb == "conflict":
-                report.conflicts.append(action)
-                continue
-            try:
-                self._do(action)
-            except self._failures as error:
-                report.failures.append(Failure(action, _reason(error)))
-                in_a_row += 1
-                if in_a_row >= MAX_FAILURES_IN_A_ROW:
-                    report.stopped = f"{in_a_row} failures in a row; the last: {_reason(error)}"
-                    break
-            else:
-                in_a_row = 0
-                report.done[(action.kind, action.verb, action.direction)] += 1
-            if progress is not None:
-                progress(number, len(ordered))
+        done = 0
+        for batch in self._batches(ordered):
+            for action, error in self._apply_batch(batch):
+                done += 1
+                if error is None:
+                    in_a_row = 0
+                    if action.verb == "conflict":
+                        report.conflicts.append(action)
+                    else:
+                        report.done[(action.kind, action.verb, action.direction)] += 1
+                else:
+                    report.failures.append(Failure(action, _reason(error)))
+                    in_a_row += 1
+                if progress is not None:
+                    progress(done, len(ordered))
+            if in_a_row >= MAX_FAILURES_IN_A_ROW:
+                last = report.failures[-1].error
+                report.stopped = f"{in_a_row} failures in a row; the last: {last}"
+                break
         if report.ok:
             for (kind, side), when in plan.marks.items():
                 self.state.set_mark(kind, side, when)
@@ -265,6 +269,81 @@ class Sync:
             return plan, Report()
         return plan, self.apply(plan, force=force)
 
+    # ------------------------------------------------------------------ batches
+
+    def _batches(self, actions: list[Action]) -> Iterator[list[Action]]:
+        """The actions in order: runs of creates of one type cut to the written end's bulk
+        size (when it creates in bulk), every other action alone."""
+        batch: list[Action] = []
+        for action in actions:
+            size = self._bulk_size(action)
+            if batch and (
+                size <= 1
+                or len(batch) >= size
+                or (batch[0].kind, batch[0].direction) != (action.kind, action.direction)
+            ):
+                yield batch
+                batch = []
+            if size <= 1:
+                yield [action]
+            else:
+                batch.append(action)
+        if batch:
+            yield batch
+
+    def _bulk_size(self, action: Action) -> int:
+        if action.verb != "create":
+            return 0
+        _, written = self._ends(action.direction)
+        return written.bulk_size() if isinstance(written, BulkCreates) else 0
+
+    def _apply_batch(self, batch: list[Action]) -> Iterator[tuple[Action, BaseException | None]]:
+        """Each action of ``batch`` and the error it failed with (``None``: done)."""
+        if len(batch) > 1:
+            yield from self._bulk_create(batch)
+            return
+        (action,) = batch
+        try:
+            self._do(action)
+        except self._failures as error:
+            yield action, error
+        else:
+            yield action, None
+
+    def _bulk_create(self, batch: list[Action]) -> Iterator[tuple[Action, BaseException | None]]:
+        _, written = self._ends(batch[0].direction)
+        assert isinstance(written, BulkCreates)
+        ids = self._ids(batch[0].direction)
+        resources = [create_copy(self.rules, a.origin, ids) for a in batch]
+        try:
+            outcomes = written.create_many(resources)
+        except self._failures:
+            # No answer for the whole request (some may have been created): one by one,
+            # each looked up first.
+            for action in batch:
+                try:
+                    self._create(action, look_first=True)
+                except self._failures as error:
+                    yield action, error
+                else:
+                    yield action, None
+            return
+        for action, outcome in zip(batch, outcomes, strict=True):
+            try:
+                if isinstance(outcome, str):
+                    self._link(action, action.origin.id, outcome)
+                elif isinstance(outcome, Uniqueness):
+                    if not self._adopt(action):
+                        raise outcome
+                elif isinstance(outcome, BaseException):
+                    raise outcome
+                else:  # not sent (the server stopped the request): alone
+                    self._create(action, look_first=True)
+            except self._failures as error:
+                yield action, error
+            else:
+                yield action, None
+
     # ------------------------------------------------------------------ one action
 
     def _ends(self, direction: Direction) -> tuple[Endpoint, Endpoint]:
@@ -274,13 +353,19 @@ class Sync:
         return self.target, self.source
 
     def _link(self, action: Action, origin_id: str, written_id: str) -> None:
-        if action.direction == "forward":
-            self.state.link(action.kind, origin_id, written_id)
-        else:
-            self.state.link(action.kind, written_id, origin_id)
+        source_id, target_id = (
+            (origin_id, written_id) if action.direction == "forward" else (written_id, origin_id)
+        )
+        self.state.link(action.kind, source_id, target_id)
+        self._links_of(action.kind).add(source_id, target_id)
+
+    def _links_of(self, kind: str) -> Links:
+        if kind not in self._links:
+            self._links[kind] = self.state.links(kind)
+        return self._links[kind]
 
     def _ids(self, direction: Direction) -> Callable[[str], str | None]:
-        links = [self.state.links(kind_of(m)) for m in self.models]
+        links = [self._links_of(kind_of(m)) for m in self.models]
 
         def translate(value: str) -> str | None:
             for link in links:
@@ -317,8 +402,10 @@ class Sync:
                 written.delete(action.model, action.current.id)
             if action.direction == "forward":
                 self.state.unlink(action.kind, target_id=action.current.id)
+                self._links_of(action.kind).drop(target_id=action.current.id)
             else:
                 self.state.unlink(action.kind, source_id=action.current.id)
+                self._links_of(action.kind).drop(source_id=action.current.id)
 
     def _update(self, action: Action, current: Any) -> None:
         _, written = self._ends(action.direction)
@@ -339,9 +426,11 @@ class Sync:
                     ) from None
                 current = again
 
-    def _create(self, action: Action) -> None:
+    def _create(self, action: Action, *, look_first: bool = False) -> None:
         _, written = self._ends(action.direction)
         origin = action.origin
+        if look_first and self._adopt(action):
+            return
         resource = create_copy(self.rules, origin, self._ids(action.direction))
         for attempt in range(ATTEMPTS):
             try:
