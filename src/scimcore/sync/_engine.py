@@ -328,11 +328,15 @@ class Sync:
                 else:
                     yield action, None
             return
+        created = [(a, o) for a, o in zip(batch, outcomes, strict=True) if isinstance(o, str)]
+        self._link_many(created)
+        for action, _ in created:
+            yield action, None
         for action, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, str):
+                continue
             try:
-                if isinstance(outcome, str):
-                    self._link(action, action.origin.id, outcome)
-                elif isinstance(outcome, Uniqueness):
+                if isinstance(outcome, Uniqueness):
                     if not self._adopt(action):
                         raise outcome
                 elif isinstance(outcome, BaseException):
@@ -358,6 +362,20 @@ class Sync:
         )
         self.state.link(action.kind, source_id, target_id)
         self._links_of(action.kind).add(source_id, target_id)
+
+    def _link_many(self, created: list[tuple[Action, str]]) -> None:
+        """Link the resources of one bulk request (one kind, one direction) at once."""
+        if not created:
+            return
+        first = created[0][0]
+        forward = first.direction == "forward"
+        pairs = [
+            (a.origin.id, new_id) if forward else (new_id, a.origin.id) for a, new_id in created
+        ]
+        self.state.link_many(first.kind, pairs)
+        links = self._links_of(first.kind)
+        for source_id, target_id in pairs:
+            links.add(source_id, target_id)
 
     def _links_of(self, kind: str) -> Links:
         if kind not in self._links:

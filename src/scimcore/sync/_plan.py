@@ -58,8 +58,13 @@ Verb = Literal["create", "update", "link", "deactivate", "delete", "conflict"]
 #: The verbs that take a resource away: what the deletion threshold counts.
 REMOVALS = frozenset({"deactivate", "delete"})
 #: How long before the newest ``lastModified`` read the next incremental run starts, beyond the
-#: time the read took: a write committed while the run read is read again, never missed.
-MARK_MARGIN = datetime.timedelta(seconds=60)
+#: time the read took: a write committed while the run read (stamped before the newest
+#: resource read, at most the read's length before it) is read again, never missed; the
+#: margin covers the time between a write's stamp and its commit.
+MARK_MARGIN = datetime.timedelta(seconds=5)
+#: An incremental run reads the other side whole, instead of each counterpart by id, when more
+#: than this many resources changed (and more than a 25th of the links).
+READ_WHOLE = 100
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _ORDER = {"create": 0, "link": 1, "update": 2, "conflict": 3, "deactivate": 4, "delete": 5}
 
@@ -169,29 +174,33 @@ def _overlay(
 ) -> dict[str, Any]:
     """``base`` with every attribute ``copies`` accepts taken from ``origin`` (or removed)."""
     result = dict(base)
-    keys = {k.casefold(): k for k in base} | {k.casefold(): k for k in origin}
-    for key in keys.values():
-        in_origin = next((k for k in origin if k.casefold() == key.casefold()), None)
-        in_base = next((k for k in result if k.casefold() == key.casefold()), None)
-        if key.casefold().startswith("urn:"):
+    base_keys = {k.casefold(): k for k in base}
+    origin_keys = {k.casefold(): k for k in origin}
+    for folded in [*base_keys, *(k for k in origin_keys if k not in base_keys)]:
+        in_origin, in_base = origin_keys.get(folded), base_keys.get(folded)
+        key = in_origin or in_base or folded
+        if folded.startswith("urn:"):
             inner_base = dict(result.get(in_base, {}) if in_base else {})
             inner_origin = origin.get(in_origin, {}) if in_origin else {}
             inner = _overlay(inner_base, inner_origin, _within(key, copies))
+            inner.pop("schemas", None)
             if in_base:
                 del result[in_base]
             if inner:
-                result[in_origin or key] = inner
+                result[key] = inner
             continue
-        if not copies(key):
+        if folded == "schemas" or not copies(key):
             continue
         if in_base:
             del result[in_base]
         if in_origin is not None and origin[in_origin] not in (None, [], ""):
             result[in_origin] = origin[in_origin]
     extensions = [k for k in result if k.casefold().startswith("urn:")]
-    core = [s for s in base.get("schemas") or origin.get("schemas") or [] if s not in keys.values()]
-    core = [s for s in core if not any(s.casefold() == k.casefold() for k in keys)]
-    result["schemas"] = [*core, *extensions]
+    every_key = base_keys.keys() | origin_keys.keys()
+    declared = base.get("schemas") or origin.get("schemas") or []
+    core = [s for s in declared if s.casefold() not in every_key]
+    if core or extensions:
+        result["schemas"] = [*core, *extensions]
     return result
 
 
@@ -256,6 +265,7 @@ class _Side:
     resources: dict[str, Any] = attrs.field(factory=dict)
     gone: set[str] = attrs.field(factory=set)
     newest: datetime.datetime | None = None
+    whole: bool = False  # every resource of the type was read
 
     def add(self, resource: Any) -> None:
         self.resources[resource.id] = resource
@@ -296,6 +306,7 @@ def _lookups(rules: Rules, model: type[Any], resource: Any) -> list[tuple[str, A
 def _read_full(model: type[Any], side: _Side, links_ids: Iterable[str]) -> None:
     for resource in side.end.read(model):
         side.add(resource)
+    side.whole = True
     side.gone = {i for i in links_ids if i not in side.resources}
 
 
@@ -306,19 +317,31 @@ def _read_changed(
     mine: _Side,
     other: _Side,
     counterpart: Callable[[str], str | None],
+    linked: int,
 ) -> None:
-    """Add ``changed`` to ``mine`` and their counterparts (linked, or found) to ``other``."""
+    """Add ``changed`` to ``mine`` and their counterparts (linked, or found) to ``other``.
+
+    Counterparts are read one by one (a ``GET`` by id, or ``eq`` filters), unless so many
+    changed that reading the other side whole costs less (:data:`READ_WHOLE`).
+    """
+    changed = list(changed)
+    if not other.whole and len(changed) > max(READ_WHOLE, linked / 25):
+        for resource in other.end.read(model):
+            other.add(resource)
+        other.whole = True
     for resource in changed:
         mine.add(resource)
-        linked = counterpart(resource.id)
-        if linked is not None:
-            if linked not in other.resources and linked not in other.gone:
-                found = other.end.get(model, linked)
+        counterpart_id = counterpart(resource.id)
+        if counterpart_id is not None:
+            if counterpart_id not in other.resources and counterpart_id not in other.gone:
+                found = None if other.whole else other.end.get(model, counterpart_id)
                 if found is None:
-                    other.gone.add(linked)
+                    other.gone.add(counterpart_id)
                 else:
                     other.add(found)
             continue
+        if other.whole:
+            continue  # matched against everything the other side holds
         lookups = _lookups(rules, model, resource)
         if not lookups and rules.match_of(model).key is not None:
             raise ValueError("an incremental run cannot match by function: run a full one")
@@ -415,7 +438,7 @@ class _Planner:
             fetched = {i: self.source.get(model, i) for i in changes}
             changed = [r for r in fetched.values() if r is not None]
             src.gone |= {i for i, r in fetched.items() if r is None and links.target_of(i)}
-            _read_changed(rules, model, changed, src, tgt, links.target_of)
+            _read_changed(rules, model, changed, src, tgt, links.target_of, len(links))
             for source_id in src.gone:
                 target_id = links.target_of(source_id)
                 found = None if target_id is None else self.target.get(model, target_id)
@@ -426,12 +449,12 @@ class _Planner:
             _read_full(model, tgt, links.backward)
         else:
             changed_source = list(self.source.read(model, since=since_source))
-            _read_changed(rules, model, changed_source, src, tgt, links.target_of)
+            _read_changed(rules, model, changed_source, src, tgt, links.target_of, len(links))
             if rules.two_way:
                 changed_target = list(self.target.read(model, since=since_target))
-                _read_changed(rules, model, changed_target, tgt, src, links.source_of)
-        actions = self._pair(model, links, src, tgt)
+                _read_changed(rules, model, changed_target, tgt, src, links.source_of, len(links))
         margin = MARK_MARGIN + datetime.timedelta(seconds=time.monotonic() - started)
+        actions = self._pair(model, links, src, tgt)
         marks: dict[tuple[str, Side], datetime.datetime] = {}
         sides: list[tuple[Side, _Side, datetime.datetime | None]] = [("source", src, since_source)]
         if rules.two_way:

@@ -94,7 +94,11 @@ class SyncState:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else "SELECT 1")
+            if self.path != ":memory:":
+                # WAL, synchronous NORMAL: a committed link survives the process being killed
+                # (not a power cut), at a fraction of a full sync's cost per commit.
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -131,6 +135,24 @@ class SyncState:
                 (kind, source_id, target_id),
             )
             self._db.execute("INSERT INTO links VALUES (?, ?, ?)", (kind, source_id, target_id))
+
+    def link_many(self, kind: str, pairs: list[tuple[str, str]]) -> None:
+        """Link each ``(source id, target id)``, in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                for source_id, target_id in pairs:
+                    self._db.execute(
+                        "DELETE FROM links WHERE kind = ? AND (source_id = ? OR target_id = ?)",
+                        (kind, source_id, target_id),
+                    )
+                    self._db.execute(
+                        "INSERT INTO links VALUES (?, ?, ?)", (kind, source_id, target_id)
+                    )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def unlink(
         self, kind: str, *, source_id: str | None = None, target_id: str | None = None
