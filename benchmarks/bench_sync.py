@@ -98,7 +98,7 @@ def _line(name: str, users: int, wall: float, waited: float, cpu: float) -> str:
     return (
         f"   {name}: {users:,} users in {wall:.1f} s = {users / wall:,.0f} users/s;"
         f" waiting on the server {waited / wall:.0%}, in the engine {1 - waited / wall:.0%}"
-        f" (the sync process's CPU: {cpu:.1f} s)"
+        f" (reading the source store included; the sync process's CPU: {cpu:.1f} s)"
     )
 
 

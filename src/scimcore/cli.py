@@ -54,7 +54,7 @@ def _public(location: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _end(location: str, token: str | None, *, must_exist: bool) -> Any:
+def _end(location: str, token: str | None, *, must_exist: bool, max_rate: float | None) -> Any:
     """The sync end a ``--from``/``--to`` value names: a SCIM server, PostgreSQL or SQLite."""
     from scimcore.sync import ClientEndpoint, StoreEndpoint
 
@@ -62,7 +62,7 @@ def _end(location: str, token: str | None, *, must_exist: bool) -> Any:
     if location.startswith(("http://", "https://")):
         from scimcore.client import Client
 
-        return ClientEndpoint(Client(location, token=token), name=name)
+        return ClientEndpoint(Client(location, token=token), name=name, max_rate=max_rate)
     if location.startswith(("postgresql://", "postgres://")):
         from scimcore.stores import PostgresStore
 
@@ -115,8 +115,9 @@ def _sync(args: argparse.Namespace) -> int:
         )
         source_token = args.from_token or args.token
         target_token = args.to_token or args.token
-        ends.append(_end(args.source, source_token, must_exist=True))
-        ends.append(_end(args.target, target_token, must_exist=False))
+        rate = args.max_rate
+        ends.append(_end(args.source, source_token, must_exist=True, max_rate=rate))
+        ends.append(_end(args.target, target_token, must_exist=False, max_rate=rate))
         with Sync(ends[0], ends[1], rules=rules, state=args.state) as sync:
             plan = sync.plan(full=True if args.full else None)
             lines = str(plan).splitlines()
@@ -178,6 +179,12 @@ def _add_sync(commands: Any) -> None:
         help="the side (source or target) that owns an attribute (repeatable; default: source)",
     )
     sync.add_argument("--two-way", action="store_true", help="also write --from from --to")
+    sync.add_argument(
+        "--max-rate",
+        type=float,
+        metavar="N",
+        help="at most N write requests a second to a server (besides its own 429s)",
+    )
     sync.add_argument(
         "--removal",
         choices=["deactivate", "delete", "keep"],

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from scimcore.models import Email, Group, GroupMember, User
+from scimcore.models import Email, EnterpriseUser, Group, GroupMember, User
 from scimcore.stores import MemoryStore, SQLiteStore
 from scimcore.sync import (
     ChangeFeed,
@@ -235,6 +235,12 @@ def _enterprise(name: str, number: str) -> User:
     )
 
 
+def enterprise(user: User) -> EnterpriseUser:
+    extension = user.extensions[EnterpriseUser.__scim_schema__.id]
+    assert isinstance(extension, EnterpriseUser)
+    return extension
+
+
 class Killed(Exception):
     """The process dies."""
 
@@ -335,3 +341,43 @@ def test_change_feed_pushes_a_services_writes() -> None:
     assert [(a.verb, a.label) for a in plan.actions] == [("create", "pushed")]
     sync.apply(plan)
     assert sorted(users(target)) == ["pushed"]
+
+
+def test_an_extension_attribute_can_have_its_own_owner() -> None:
+    urn = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    hr, app = MemoryStore(), MemoryStore()
+    hr.create(_enterprise("a", "7"))
+    rules = Rules(owners={f"{urn}:department": "target"}, two_way=True)
+    sync = Sync(hr, app, rules=rules)
+    sync.run()
+    (on_app,) = StoreEndpoint(app).read(User)
+    assert enterprise(on_app).employee_number == "7"
+    enterprise(on_app).department = "Tours"
+    enterprise(on_app).employee_number = "8"  # not the app's to change
+    app.replace(on_app)
+    plan, report = sync.run(full=True)
+    assert report.ok
+    assert sorted((a.direction, a.detail) for a in plan.actions) == [
+        ("backward", f"replace {urn}:department"),
+        ("forward", f"replace {urn}:employeeNumber"),
+    ]
+    (on_hr,), (on_app,) = StoreEndpoint(hr).read(User), StoreEndpoint(app).read(User)
+    assert enterprise(on_hr) == enterprise(on_app)
+    assert (enterprise(on_hr).department, enterprise(on_hr).employee_number) == (
+        "Tours",
+        "7",
+    )
+    assert sync.plan(full=True).actions == ()
+
+
+def test_a_server_end_spaces_its_writes_at_max_rate() -> None:
+    from scimcore.client import Client
+    from scimcore.sync import ClientEndpoint
+
+    slept: list[float] = []
+    with Client("http://127.0.0.1:9/scim/v2", discover=False) as client:
+        end = ClientEndpoint(client, max_rate=4, sleep=slept.append)
+        for _ in range(3):
+            end._pace()
+    # Nothing was slept for real: the second write waits a quarter second, the third a half.
+    assert [round(wait * 20) / 20 for wait in slept] == [0.25, 0.5]
