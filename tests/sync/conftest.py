@@ -1,5 +1,6 @@
 """Real servers for the sync's live tests: ``scimcore serve`` (SQLite, PostgreSQL) and
-scim2-server 0.8.3, each a child process on a free port (the client's test helpers)."""
+scim2-server 0.8.3, each a child process on a free port (the client's test helpers), a fresh
+one for each test (the tests compare whole servers)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.client.conftest import TOKEN, _scimcore, spawn, stop
 __all__ = ["TOKEN"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sqlite_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``scimcore serve --db FILE``: its base URL."""
     directory = tmp_path_factory.mktemp("sync-serve")
@@ -24,7 +25,7 @@ def sqlite_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stop(process)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def postgres_serve(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> Iterator[str]:
     """``scimcore serve --postgres DSN`` in a schema of its own: its base URL."""
     import psycopg
@@ -46,7 +47,7 @@ def postgres_serve(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) 
             connection.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def scim2_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """scim2-server 0.8.3 (in memory): its base URL."""
     from tests.client.conftest import BIN

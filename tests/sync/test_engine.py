@@ -246,29 +246,39 @@ class Killed(Exception):
 
 
 class DiesAfter(StoreEndpoint):
-    """A target that dies after ``n`` creates."""
+    """A target that dies after ``n`` creates: before the next one, or (``after_write``) once
+    it is stored, before the sync could link it."""
 
-    def __init__(self, store: Any, n: int) -> None:
+    def __init__(self, store: Any, n: int, *, after_write: bool = False) -> None:
         super().__init__(store, name="target")
         self.left = n
+        self.after_write = after_write
 
     def create(self, resource: Any) -> Any:
         if self.left == 0:
+            if self.after_write:
+                super().create(resource)
             raise Killed
         self.left -= 1
         return super().create(resource)
 
 
-def test_a_run_killed_half_way_is_finished_by_the_next(tmp_path: Any) -> None:
+@pytest.mark.parametrize("after_write", [False, True], ids=["before-a-write", "after-a-write"])
+def test_a_run_killed_half_way_is_finished_by_the_next(tmp_path: Any, after_write: bool) -> None:
     source, target = MemoryStore(), MemoryStore()
     seed(source, 10)
     state = tmp_path / "state.sqlite3"
-    with Sync(source, DiesAfter(target, 4), state=state) as first, pytest.raises(Killed):
+    dying = DiesAfter(target, 4, after_write=after_write)
+    with Sync(source, dying, state=state) as first, pytest.raises(Killed):
         first.run()
-    assert len(users(target)) == 4
+    stored = 5 if after_write else 4
+    assert len(users(target)) == stored
+    assert len(SyncState(state).links("User")) == 4
     with Sync(source, StoreEndpoint(target, name="target"), state=state) as second:
         plan, report = second.run()
-        assert plan.mode == "full" and plan.counts() == {"create": 6}
+        # The one stored but not linked is found by its userName and linked, not created again.
+        expected = {"create": 5, "link": 1} if after_write else {"create": 6}
+        assert plan.mode == "full" and plan.counts() == expected
         assert report.ok
         assert second.plan(full=True).actions == ()
     assert sorted(users(target)) == [f"user{i:02}" for i in range(10)]

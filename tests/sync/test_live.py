@@ -81,11 +81,15 @@ def writer(url: str, prefix: str, stop: threading.Event, rounds: int, owned: str
                 )
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "target", [pytest.param("postgres_serve", marks=pytest.mark.postgres), "scim2_serve"]
+)
 def test_two_servers_kept_in_step_both_ways_under_concurrent_writes(
-    sqlite_serve: str, postgres_serve: str, tmp_path: Any
+    sqlite_serve: str, target: str, request: pytest.FixtureRequest, tmp_path: Any
 ) -> None:
-    with Client(sqlite_serve, token=TOKEN) as a, Client(postgres_serve, token=TOKEN) as b:
+    """scimcore serve on SQLite, and scimcore serve on PostgreSQL or scim2-server 0.8.3."""
+    target_url: str = request.getfixturevalue(target)
+    with Client(sqlite_serve, token=TOKEN) as a, Client(target_url, token=TOKEN) as b:
         made = [a.create(new_user(f"a{i:02}", i)) for i in range(15)]
         a.create(Group(display_name="ops", members=[GroupMember(value=u.id) for u in made[:5]]))
         for i in range(5):
@@ -100,7 +104,7 @@ def test_two_servers_kept_in_step_both_ways_under_concurrent_writes(
         stop = threading.Event()
         writers = [
             threading.Thread(target=writer, args=(sqlite_serve, "wa", stop, 12, "displayName")),
-            threading.Thread(target=writer, args=(postgres_serve, "wb", stop, 12, "title")),
+            threading.Thread(target=writer, args=(target_url, "wb", stop, 12, "title")),
         ]
         for thread in writers:
             thread.start()
