@@ -40,6 +40,7 @@ from scimcore.sync._plan import (
     desired_copy,
     kind_of,
     make_plan,
+    member_ids,
 )
 from scimcore.sync._rules import Rules, attribute_value, unique_attributes
 from scimcore.sync._state import Links, SyncState
@@ -383,16 +384,7 @@ class Sync:
         return self._links[kind]
 
     def _ids(self, direction: Direction) -> Callable[[str], str | None]:
-        links = [self._links_of(kind_of(m)) for m in self.models]
-
-        def translate(value: str) -> str | None:
-            for link in links:
-                found = link.target_of(value) if direction == "forward" else link.source_of(value)
-                if found is not None:
-                    return found
-            return None
-
-        return translate
+        return member_ids([self._links_of(kind_of(m)) for m in self.models], direction)
 
     def _do(self, action: Action) -> None:
         if action.verb == "create":

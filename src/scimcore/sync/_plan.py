@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -49,6 +49,7 @@ __all__ = [
     "desired_copy",
     "kind_of",
     "make_plan",
+    "member_ids",
 ]
 
 #: ``forward`` writes the target from the source; ``backward`` (two-way) the source from the target.
@@ -202,6 +203,34 @@ def _overlay(
     if core or extensions:
         result["schemas"] = [*core, *extensions]
     return result
+
+
+def member_ids(
+    links: Sequence[Links],
+    direction: Direction,
+    pending: Sequence[Mapping[str, str]] = (),
+) -> Callable[[str], str | None]:
+    """Translate a member's id from the origin's side to the written side through ``links``
+    (one per resource type), then ``pending`` (ids this plan will link); ``None``: unknown.
+
+    >>> translate = member_ids([Links({"s1": "t1"})], "forward", [{"s2": "(new)"}])
+    >>> translate("s1"), translate("s2"), translate("s3")
+    ('t1', '(new)', None)
+    >>> member_ids([Links({"s1": "t1"})], "backward")("t1")
+    's1'
+    """
+
+    def translate(value: str) -> str | None:
+        for link in links:
+            found = link.target_of(value) if direction == "forward" else link.source_of(value)
+            if found is not None:
+                return found
+        for planned in pending:
+            if value in planned:
+                return planned[value]
+        return None
+
+    return translate
 
 
 def _within(urn: str, copies: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -405,19 +434,12 @@ class _Planner:
     pending: dict[str, dict[str, str]] = attrs.field(factory=dict)
 
     def ids(self, direction: Direction) -> Callable[[str], str | None]:
-        links = {k: self.state.links(k) for k in ("User", "Group")}
-
-        def translate(value: str) -> str | None:
-            for kind, link in links.items():
-                found = link.target_of(value) if direction == "forward" else link.source_of(value)
-                if found is not None:
-                    return found
-                placeholder = self.pending.get(f"{kind}:{direction}", {}).get(value)
-                if placeholder is not None:
-                    return placeholder
-            return None
-
-        return translate
+        kinds = ("User", "Group")
+        return member_ids(
+            [self.state.links(kind) for kind in kinds],
+            direction,
+            [self.pending.get(f"{kind}:{direction}", {}) for kind in kinds],
+        )
 
     def plan_type(
         self, model: type[Any], incremental: bool, changes: Iterable[str] | None
