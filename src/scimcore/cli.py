@@ -54,7 +54,7 @@ def _public(location: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _end(location: str, token: str | None, *, must_exist: bool, max_rate: float | None) -> Any:
+def _end(location: str, token: str | None, *, must_exist: bool, args: argparse.Namespace) -> Any:
     """The sync end a ``--from``/``--to`` value names: a SCIM server, PostgreSQL or SQLite."""
     from scimcore.sync import ClientEndpoint, StoreEndpoint
 
@@ -62,7 +62,8 @@ def _end(location: str, token: str | None, *, must_exist: bool, max_rate: float 
     if location.startswith(("http://", "https://")):
         from scimcore.client import Client
 
-        return ClientEndpoint(Client(location, token=token), name=name, max_rate=max_rate)
+        client = Client(location, token=token)
+        return ClientEndpoint(client, name=name, max_rate=args.max_rate, bulk=args.bulk)
     if location.startswith(("postgresql://", "postgres://")):
         from scimcore.stores import PostgresStore
 
@@ -115,9 +116,8 @@ def _sync(args: argparse.Namespace) -> int:
         )
         source_token = args.from_token or args.token
         target_token = args.to_token or args.token
-        rate = args.max_rate
-        ends.append(_end(args.source, source_token, must_exist=True, max_rate=rate))
-        ends.append(_end(args.target, target_token, must_exist=False, max_rate=rate))
+        ends.append(_end(args.source, source_token, must_exist=True, args=args))
+        ends.append(_end(args.target, target_token, must_exist=False, args=args))
         with Sync(ends[0], ends[1], rules=rules, state=args.state) as sync:
             plan = sync.plan(full=True if args.full else None)
             lines = str(plan).splitlines()
@@ -184,6 +184,13 @@ def _add_sync(commands: Any) -> None:
         type=float,
         metavar="N",
         help="at most N write requests a second to a server (besides its own 429s)",
+    )
+    sync.add_argument(
+        "--bulk",
+        type=int,
+        default=100,
+        metavar="N",
+        help="creates per Bulk request to a server that offers Bulk (100; 0: one at a time)",
     )
     sync.add_argument(
         "--removal",

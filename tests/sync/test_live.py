@@ -151,3 +151,57 @@ def test_scim2_server_as_the_target(scim2_serve: str, tmp_path: Any) -> None:
         assert sorted(a.label for a in plan.actions) == ["ops", "u00"]
         assert wire(target) == wire(source)
         assert sync.plan(full=True).actions == ()
+
+
+def test_scimcore_sync_killed_half_way_then_run_again(sqlite_serve: str, tmp_path: Any) -> None:
+    """The ``scimcore sync`` process is killed (SIGKILL) in the middle of a run; the next run
+    finishes it: every user once on the target."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from scimcore.stores import SQLiteStore
+
+    source = tmp_path / "hr.sqlite3"
+    store = SQLiteStore(str(source))
+    for i in range(40):
+        store.create(new_user(f"k{i:02}", i))
+    store.close()
+    state = tmp_path / "state.sqlite3"
+    command = [
+        str(Path(sys.executable).with_name("scimcore")),
+        *("sync", "--from", str(source), "--to", sqlite_serve, "--token", TOKEN),
+        *("--state", str(state), "--bulk", "0", "--max-rate", "40"),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def linked() -> int:
+        if not state.exists():
+            return 0
+        with sqlite3.connect(state) as db:
+            try:
+                return int(db.execute("SELECT count(*) FROM links").fetchone()[0])
+            except sqlite3.OperationalError:  # not made yet
+                return 0
+
+    deadline = time.monotonic() + 30
+    while linked() < 5 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    halfway = linked()
+    assert 5 <= halfway < 40
+    with Client(sqlite_serve, token=TOKEN) as target:
+        assert halfway <= len(list(target.iter_resources(User))) <= halfway + 1
+        finished = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert finished.returncode == 0, finished.stderr
+        lines = finished.stdout.splitlines()
+        assert lines[0].startswith(f"full sync {source} → {sqlite_serve}: ")
+        reopened = SQLiteStore(str(source))
+        try:
+            assert wire(target) == wire(reopened)
+        finally:
+            reopened.close()
