@@ -9,7 +9,7 @@ import pytest
 from scimcore.errors import NotFound, PreconditionFailed, Uniqueness
 from scimcore.models import Group, User
 from scimcore.storage import Query
-from scimcore.testing._base import ContractBase
+from scimcore.testing._base import ContractBase, StoreShape
 from scimcore.testing._data import TRAP_USERS
 from scimcore.testing._differential import decode as _decode
 
@@ -33,10 +33,10 @@ class CrudContract(ContractBase):
         assert store.get(User, created.id) == created
 
     def test_create_keeps_a_given_id_and_refuses_a_taken_one(self, store: Any) -> None:
-        created = store.create(User(id="fixed-id", user_name="a"))
-        assert created.id == "fixed-id"
+        created = store.create(User(id=self.given_id, user_name="a"))
+        assert created.id == self.given_id
         with pytest.raises(Uniqueness):
-            store.create(User(id="fixed-id", user_name="b"))
+            store.create(User(id=self.given_id, user_name="b"))
 
     def test_returns_copies(self, store: Any) -> None:
         created = store.create(User(user_name="bjensen", emails=[]))
@@ -49,26 +49,32 @@ class CrudContract(ContractBase):
         found.user_name = "other"
         assert store.get(User, created.id).user_name == "bjensen"
 
-    def test_round_trip_keeps_every_attribute(self, store: Any) -> None:
+    def test_round_trip_keeps_every_attribute(self, store: Any, shape: StoreShape) -> None:
+        """What ``create`` returns is what ``get`` reads (the attributes a store over a
+        host's table does not keep are gone from both); ``password`` is kept when the
+        store keeps it."""
         for data in TRAP_USERS:
             created = store.create(_decode({**data, "password": "s3cret"}, User))
-            assert created.password == "s3cret"
+            if shape.keeps("password"):
+                assert created.password == "s3cret"
             fetched = store.get(User, created.id)
             assert fetched == created
             assert fetched.user_name == data["userName"]
 
-    def test_get_unknown_is_not_found(self, store: Any) -> None:
+    def test_get_unknown_is_not_found(self, store: Any, shape: StoreShape) -> None:
         with pytest.raises(NotFound):
             store.get(User, "nope")
         user = store.create(User(user_name="x"))
-        with pytest.raises(NotFound):
-            store.get(Group, user.id)
+        if Group in shape.models:
+            with pytest.raises(NotFound):
+                store.get(Group, user.id)
 
-    def test_replace(self, store: Any) -> None:
-        created = store.create(User(user_name="bjensen", title="a"))
-        created.title = "b"
+    def test_replace(self, store: Any, shape: StoreShape) -> None:
+        text = shape.text_attribute()
+        created = store.create(shape.user("bjensen", "a"))
+        setattr(created, text, "b")
         replaced = store.replace(created)
-        assert replaced.title == "b"
+        assert getattr(replaced, text) == "b"
         assert replaced.id == created.id
         assert replaced.meta.created == created.meta.created
         assert replaced.meta.version != created.meta.version
@@ -79,12 +85,13 @@ class CrudContract(ContractBase):
         with pytest.raises(NotFound):
             store.replace(User(id="nope", user_name="x"))
 
-    def test_stale_version_is_precondition_failed(self, store: Any) -> None:
-        created = store.create(User(user_name="bjensen", title="a"))
+    def test_stale_version_is_precondition_failed(self, store: Any, shape: StoreShape) -> None:
+        text = shape.text_attribute()
+        created = store.create(shape.user("bjensen", "a"))
         first = created.meta.version
-        created.title = "b"
+        setattr(created, text, "b")
         second = store.replace(created, expected_version=first)
-        created.title = "c"
+        setattr(created, text, "c")
         with pytest.raises(PreconditionFailed):
             store.replace(created, expected_version=first)
         with pytest.raises(PreconditionFailed):
@@ -103,16 +110,19 @@ class CrudContract(ContractBase):
         with pytest.raises(NotFound):
             store.get(User, created.id)
 
-    def test_versions_change_on_every_write(self, store: Any) -> None:
+    def test_versions_change_on_every_write(self, store: Any, shape: StoreShape) -> None:
+        """Every write that changes the resource gives a new version (RFC 7644 §3.14); one
+        that writes the same resource again may keep it (a version that is a digest of the
+        host's row does)."""
+        text = shape.text_attribute()
         seen = set()
         user = store.create(User(user_name="bjensen"))
         seen.add(user.meta.version)
-        for _ in range(5):
+        for n in range(5):
+            setattr(user, text, f"v{n}")
             user = store.replace(user)
             seen.add(user.meta.version)
-        other = store.create(User(user_name="other"))
-        seen.add(other.meta.version)
-        assert len(seen) == 7
+        assert len(seen) == 6  # a version is per resource: another's may be the same
         assert store.get(User, user.id).meta.version == user.meta.version
 
     def test_delete(self, store: Any) -> None:

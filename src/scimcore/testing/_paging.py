@@ -10,7 +10,7 @@ import pytest
 from scimcore.errors import InvalidCursor
 from scimcore.models import User
 from scimcore.storage import Page, Query
-from scimcore.testing._base import ContractBase
+from scimcore.testing._base import ContractBase, StoreShape
 from scimcore.testing._differential import query_fields as _fields
 
 __all__ = ["PagingContract"]
@@ -49,14 +49,14 @@ class PagingContract(ContractBase):
             assert len(pages) < 1000
         return pages
 
-    def test_cursor_pages_walk_forward_and_back(self, store: Any) -> None:
+    def test_cursor_pages_walk_forward_and_back(self, store: Any, shape: StoreShape) -> None:
         if not self.supports_cursors:
             pytest.skip("the store does not page with cursors")
         users = self._users(store, 7)
         for sort_by, order in (
             (None, "ascending"),
             ("userName", "descending"),
-            ("title", "ascending"),
+            (shape.text, "ascending"),
         ):
             if sort_by is not None and not self.supports_sort:
                 continue

@@ -9,7 +9,7 @@ import pytest
 from scimcore.errors import Uniqueness
 from scimcore.models import Group, User
 from scimcore.storage import Query
-from scimcore.testing._base import ContractBase
+from scimcore.testing._base import ContractBase, StoreShape
 
 __all__ = ["UniquenessContract"]
 
@@ -34,10 +34,12 @@ class UniquenessContract(ContractBase):
         with pytest.raises(Uniqueness):
             store.create(User(user_name="CAFÉ"))
 
-    def test_replace_checks_uniqueness_and_changes_nothing_on_failure(self, store: Any) -> None:
+    def test_replace_checks_uniqueness_and_changes_nothing_on_failure(
+        self, store: Any, shape: StoreShape
+    ) -> None:
         store.create(User(user_name="taken"))
-        mine = store.create(User(user_name="mine", title="t"))
-        mine.title = "same name, new title"
+        mine = store.create(shape.user("mine", "t"))
+        setattr(mine, shape.text_attribute(), "same name, new text")
         mine = store.replace(mine)  # keeping its own userName is no conflict
         mine.user_name = "TAKEN"
         with pytest.raises(Uniqueness):
@@ -52,6 +54,7 @@ class UniquenessContract(ContractBase):
         store.delete(User, second.id)
         store.create(User(user_name="bjensen"))
 
-    def test_user_names_do_not_clash_with_group_names(self, store: Any) -> None:
+    def test_user_names_do_not_clash_with_group_names(self, store: Any, shape: StoreShape) -> None:
+        shape.require(Group)
         store.create(User(user_name="admins"))
         store.create(Group(display_name="admins"))
