@@ -178,36 +178,14 @@ class _Access:
 
 
 class _Scope:
-    """Where paths are resolved: a resource model, or the elements of one attribute."""
+    """Where paths are resolved: a resource model, or the elements of one attribute. A
+    scope is made once per model (or schema attribute), and resolves each path once."""
+
+    def __init__(self) -> None:
+        self._resolved: dict[AttrPath, _Access | None] = {}
 
     def resolve(self, path: AttrPath) -> _Access | None:
         """How ``path``'s values are reached, or ``None`` if the path is unknown."""
-        raise NotImplementedError  # pragma: no cover - abstract
-
-
-class _ModelScope(_Scope):
-    def __init__(self, model: type) -> None:
-        try:
-            self.registry = model.scim_registry()  # type: ignore[attr-defined]
-            self.resource_type = model.__scim_resource_type__  # type: ignore[attr-defined]
-        except AttributeError:
-            raise TypeError(f"{model!r} is not a SCIM resource model") from None
-        self.base = self.resource_type.schema.casefold()
-        declared: Iterable[str] = getattr(model, "__scim_extensions__", {}) or ()
-        self.extension_keys = {urn.casefold(): urn for urn in declared}
-        self._resolved: dict[AttrPath, _Access | None] = {}
-
-    @classmethod
-    def of(cls, model: type) -> _ModelScope:
-        """The scope of ``model``, made once (its paths are resolved once each)."""
-        scope = _MODEL_SCOPES.get(model)
-        if scope is None:
-            if len(_MODEL_SCOPES) >= 256:
-                _MODEL_SCOPES.clear()
-            scope = _MODEL_SCOPES[model] = cls(model)
-        return scope
-
-    def resolve(self, path: AttrPath) -> _Access | None:
         try:
             return self._resolved[path]
         except KeyError:
@@ -216,6 +194,32 @@ class _ModelScope(_Scope):
             self._resolved.clear()
         access = self._resolved[path] = self._resolve(path)
         return access
+
+    def _resolve(self, path: AttrPath) -> _Access | None:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+
+class _ModelScope(_Scope):
+    def __init__(self, model: type) -> None:
+        super().__init__()
+        try:
+            self.registry = model.scim_registry()  # type: ignore[attr-defined]
+            self.resource_type = model.__scim_resource_type__  # type: ignore[attr-defined]
+        except AttributeError:
+            raise TypeError(f"{model!r} is not a SCIM resource model") from None
+        self.base = self.resource_type.schema.casefold()
+        declared: Iterable[str] = getattr(model, "__scim_extensions__", {}) or ()
+        self.extension_keys = {urn.casefold(): urn for urn in declared}
+
+    @classmethod
+    def of(cls, model: type) -> _ModelScope:
+        """The scope of ``model``, made once."""
+        scope = _MODEL_SCOPES.get(model)
+        if scope is None:
+            if len(_MODEL_SCOPES) >= 256:
+                _MODEL_SCOPES.clear()
+            scope = _MODEL_SCOPES[model] = cls(model)
+        return scope
 
     def _resolve(self, path: AttrPath) -> _Access | None:
         ref = self.registry.resolve(str(path), resource_type=self.resource_type)
@@ -236,8 +240,8 @@ _ELEMENT_SCOPES: dict[int, _ElementScope] = {}
 
 class _ElementScope(_Scope):
     def __init__(self, attribute: Attribute) -> None:
+        super().__init__()
         self.attribute = attribute
-        self._resolved: dict[AttrPath, _Access | None] = {}
 
     @classmethod
     def of(cls, attribute: Attribute) -> _ElementScope:
@@ -248,16 +252,6 @@ class _ElementScope(_Scope):
                 _ELEMENT_SCOPES.clear()
             scope = _ELEMENT_SCOPES[id(attribute)] = cls(attribute)
         return scope
-
-    def resolve(self, path: AttrPath) -> _Access | None:
-        try:
-            return self._resolved[path]
-        except KeyError:
-            pass
-        if len(self._resolved) >= 256:
-            self._resolved.clear()
-        access = self._resolved[path] = self._resolve(path)
-        return access
 
     def _resolve(self, path: AttrPath) -> _Access | None:
         if not self.attribute.is_complex:
