@@ -1,0 +1,435 @@
+"""The differential checks: the server's answers against scimcore's evaluator and PATCH engine.
+
+Theory of operation. Each check is a Hypothesis test run in process: an example
+is one request (a filter, or a PATCH body) drawn from a strategy; the body sends
+it, computes what the answer must be with the reference (``compile_filter`` over
+the seeded users as the server returned them; ``patch_result`` over the user the
+server created), and raises :class:`Divergence` when the server's answer is
+another. Hypothesis then shrinks the request (fewer terms, fewer operations,
+shorter values) while the divergence stays, and re-raises the minimal one: that
+is the finding. A divergence that another value of one :class:`~scimcore.Policy`
+switch explains names that switch.
+
+The filters are drawn from the seeded values (the same value in another case,
+a prefix, a suffix, a middle part) so that they select something, mixed with
+:func:`scimcore.strategies.filters` over every attribute of ``User``; each is
+sent as ``userName sw "<prefix>" and (<filter>)``, which keeps it to the run's
+own users on a shared server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from scimcore.check._findings import Finding
+from scimcore.check._session import Answer, Session, template_user
+from scimcore.codecs import v2
+from scimcore.errors import ScimError
+from scimcore.filter import (
+    And,
+    AttrPath,
+    Compare,
+    Filter,
+    Not,
+    Or,
+    Present,
+    ValuePath,
+    compile_filter,
+)
+from scimcore.models import User
+from scimcore.patch import patch_result
+from scimcore.policy import Policy
+from scimcore.strategies import filters, patch_requests
+
+__all__ = ["Divergence", "FuzzResult", "check_filters", "check_patches", "policy_alternatives"]
+
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+class Divergence(Exception):
+    """An example whose answer is not the reference's; carries the finding."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.summary)
+        self.finding = finding
+
+
+@attrs.frozen
+class FuzzResult:
+    """What a fuzzed check ran: examples (shrinking included) and the finding, if any."""
+
+    examples: int
+    finding: Finding | None
+
+
+def policy_alternatives(policy: Policy) -> Iterator[tuple[str, Policy]]:
+    """``(switch=value, policy)`` for each other value any preset gives one switch.
+
+    >>> next(policy_alternatives(Policy.interop()))[0]
+    'string_booleans=False'
+    """
+    presets = [Policy.strict(), Policy.entra(), Policy.okta(), Policy.interop()]
+    for field in attrs.fields(Policy):
+        current = getattr(policy, field.name)
+        values = [getattr(p, field.name) for p in presets]
+        if isinstance(current, bool):
+            values = [not current]
+        for value in dict.fromkeys(values):
+            if value != current:
+                yield f"{field.name}={value!r}", attrs.evolve(policy, **{field.name: value})
+
+
+def _run(
+    session: Session,
+    strategy: Any,
+    body: Callable[[Any], None],
+) -> FuzzResult:
+    """Run ``body`` over ``strategy`` within the budget; the shrunk divergence, if any."""
+    budget = session.budget
+    count = 0
+
+    @settings(
+        max_examples=budget.max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        report_multiple_bugs=False,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def run(example: Any) -> None:
+        nonlocal count
+        if not budget.left():
+            return
+        count += 1
+        body(example)
+
+    try:
+        run()
+    except Divergence as divergence:
+        return FuzzResult(count, divergence.finding)
+    return FuzzResult(count, None)
+
+
+# ----------------------------------------------------------------------------- filters
+
+#: The attributes the seeded filters compare: (schema URN or None, name, sub-attribute).
+_FILTERED: tuple[tuple[str | None, str, str | None], ...] = (
+    (None, "userName", None),
+    (None, "displayName", None),
+    (None, "nickName", None),
+    (None, "title", None),
+    (None, "externalId", None),
+    (None, "active", None),
+    (None, "name", "givenName"),
+    (None, "name", "familyName"),
+    (None, "emails", "value"),
+    (None, "emails", "type"),
+    (None, "emails", "primary"),
+    (ENTERPRISE, "employeeNumber", None),
+    (ENTERPRISE, "department", None),
+)
+
+_WORDS = ("work", "home", "tour", "x", "")
+
+
+def _values(users: list[User], path: AttrPath) -> list[Any]:
+    """The values the seeded users hold at ``path`` (wire JSON)."""
+    found: list[Any] = []
+    for user in users:
+        document = v2.encode(user)
+        container = document.get(path.urn, {}) if path.urn else document
+        value = container.get(path.name)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if path.sub is not None:
+                item = item.get(path.sub) if isinstance(item, dict) else None
+            if item is not None:
+                found.append(item)
+    return found
+
+
+def _literals(value: Any) -> Any:
+    """Literals made from one seeded value: itself, other cases, a prefix, a suffix, a part."""
+    if not isinstance(value, str) or not value:
+        return st.just(value)
+    options = [value, value.upper(), value.lower(), value.swapcase(), value[:3], value[-3:]]
+    if len(value) > 4:
+        options.append(value[1:-1])
+    return st.sampled_from(options)
+
+
+def seeded_filters(users: list[User], *, version: int) -> Any:
+    """Filters over the seeded users' own values (so that they select some, not none)."""
+    ops = ["eq", "co", "sw", "gt", "ge", "lt", "le"] + (["ne", "ew"] if version == 2 else [])
+    leaves: list[Any] = []
+    for urn, name, sub in _FILTERED:
+        path = AttrPath(urn, name, sub)
+        values = _values(users, path)
+        if not values:
+            continue
+        if isinstance(values[0], bool):
+            bool_ops = ["eq", "ne"] if version == 2 else ["eq"]
+            leaves.append(
+                st.builds(Compare, st.just(path), st.sampled_from(bool_ops), st.booleans())
+            )
+        else:
+            literal = st.sampled_from(values).flatmap(_literals) | st.sampled_from(_WORDS)
+            leaves.append(st.builds(Compare, st.just(path), st.sampled_from(ops), literal))
+        leaves.append(st.just(Present(path)))
+    if version == 2:
+        inner = st.builds(
+            Compare,
+            st.sampled_from([AttrPath(None, "type", None), AttrPath(None, "value", None)]),
+            st.sampled_from(["eq", "co", "sw"]),
+            st.sampled_from(["work", "WORK", "home", "example", "@x.com"]),
+        )
+        leaves.append(st.builds(ValuePath, st.just(AttrPath(None, "emails", None)), inner))
+    leaf = st.one_of(leaves)
+
+    def extend(children: Any) -> Any:
+        many = st.lists(children, min_size=2, max_size=3).map(tuple)
+        options = [many.map(And), many.map(Or)]
+        if version == 2:
+            options.append(children.map(Not))
+        return st.one_of(options)
+
+    return st.recursive(leaf, extend, max_leaves=4)
+
+
+def _matches(node: Filter, users: list[User], policy: Policy) -> list[str] | type[ScimError]:
+    """The ids of the users ``node`` selects, or the error the evaluator raises."""
+    try:
+        test = compile_filter(node, User, policy=policy)
+        return sorted(u.id for u in users if u.id is not None and test(u))
+    except ScimError as error:
+        return type(error)
+
+
+def _ids(answer: Answer) -> list[str] | None:
+    resources = answer.body.get("Resources", []) if isinstance(answer.body, dict) else None
+    if not isinstance(resources, list):
+        return None
+    return sorted(str(r.get("id")) for r in resources if isinstance(r, dict))
+
+
+def _names_of(ids: list[str] | type[ScimError], users: list[User]) -> Any:
+    if not isinstance(ids, list):
+        return {"status": 400, "scimType": "invalidFilter"}
+    by_id = {u.id: u.user_name for u in users}
+    return sorted(by_id.get(i, i) for i in ids)
+
+
+def check_filters(session: Session) -> FuzzResult:
+    """Filters: the server selects what ``compile_filter`` selects (RFC 7644 §3.4.2.2)."""
+    users = session.seed()
+    version = session.version
+    scope = Compare(AttrPath(None, "userName", None), "sw", session.seed_prefix)
+    strategy = st.one_of(
+        seeded_filters(users, version=version),
+        seeded_filters(users, version=version),
+        seeded_filters(users, version=version),
+        filters(User, version=version),
+    )
+
+    def body(node: Filter) -> None:
+        sent_filter = And((scope, node))
+        try:
+            text = session.filter_text(sent_filter)
+        except ScimError:
+            return  # not expressible in SCIM 1.1
+        expected = _matches(sent_filter, users, session.policy)
+        sent, answer = session.call(
+            "GET", "/Users", query={"filter": text, "count": len(users) + 5}
+        )
+        actual: list[str] | type[ScimError] | None
+        if answer.status == 400:
+            actual = ScimError
+            if not isinstance(expected, list):
+                return
+        elif answer.status == 200:
+            actual = _ids(answer)
+            total = answer.body.get("totalResults") if isinstance(answer.body, dict) else None
+            if actual == expected and total == len(actual):
+                return
+        else:
+            actual = None
+        explained = None
+        for switch, other in policy_alternatives(session.policy):
+            again = _matches(sent_filter, users, other)
+            if (actual is ScimError and not isinstance(again, list)) or again == actual:
+                explained = switch
+                break
+        shown_actual = (
+            answer.summary()
+            if actual is None or actual is ScimError
+            else {
+                "status": answer.status,
+                "matched": _names_of(actual, users),
+                "totalResults": answer.body.get("totalResults"),
+            }
+        )
+        raise Divergence(
+            Finding(
+                check="filter.differential",
+                summary="the server's filter result is not the evaluator's",
+                rfc="RFC 7644 §3.4.2.2",
+                request=sent,
+                expected={"matched": _names_of(expected, users)}
+                if isinstance(expected, list)
+                else _names_of(expected, users),
+                actual=shown_actual,
+                policy=explained,
+            )
+        )
+
+    return _run(session, strategy, body)
+
+
+# ----------------------------------------------------------------------------- PATCH
+
+_SIMPLE = ("title", "displayName", "nickName", "name.givenName", "active")
+
+
+def _targeted_operations() -> Any:
+    """PATCH operations aimed at the template user's values (value filters that select)."""
+    selector = st.sampled_from(
+        [
+            'emails[type eq "work"]',
+            'emails[type eq "home"]',
+            'emails[value eq "babs@jensen.org"]',
+            "emails[primary eq true]",
+            'phoneNumbers[type eq "mobile"]',
+            'phoneNumbers[type eq "work"]',
+        ]
+    )
+    word = st.sampled_from(["x@example.com", "work", "Tour", ""])
+    remove = st.builds(lambda p: {"op": "remove", "path": p}, selector)
+    replace_sub = st.builds(
+        lambda p, w: {"op": "replace", "path": f"{p}.value", "value": w}, selector, word
+    )
+    add_email = st.builds(
+        lambda w, t: {"op": "add", "path": "emails", "value": [{"value": w, "type": t}]},
+        word,
+        st.sampled_from(["work", "other"]),
+    )
+
+    def simple(path: str, value: Any) -> dict[str, Any]:
+        return {"op": "replace", "path": path, "value": value}
+
+    replace_simple = st.builds(
+        simple,
+        st.sampled_from(_SIMPLE[:4]),
+        word,
+    ) | st.builds(simple, st.just("active"), st.booleans())
+    remove_simple = st.builds(lambda p: {"op": "remove", "path": p}, st.sampled_from(_SIMPLE))
+    return st.one_of(remove, replace_sub, add_email, replace_simple, remove_simple)
+
+
+def patch_bodies() -> Any:
+    """PATCH bodies: targeted operations mixed with :func:`scimcore.strategies.patch_requests`."""
+    generic = patch_requests(User, max_operations=1).map(lambda b: b["Operations"][0])
+    operation = st.one_of(_targeted_operations(), _targeted_operations(), generic)
+    return st.lists(operation, min_size=1, max_size=3).map(
+        lambda ops: {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": ops,
+        }
+    )
+
+
+def _comparable(resource: Any) -> dict[str, Any]:
+    """What a PATCH result is compared on: the wire document without server-kept parts."""
+    document = v2.encode(resource)
+    for key in ("meta", "groups", "id", "password"):
+        document.pop(key, None)
+    return document
+
+
+def _expected_patch(before: User, body: dict[str, Any], policy: Policy) -> Any:
+    try:
+        return _comparable(patch_result(before, body, policy=policy).resource)
+    except ScimError as error:
+        return error
+
+
+def check_patches(session: Session) -> FuzzResult:
+    """PATCH: the server's result is ``patch_result``'s; a refused one changes nothing
+    (RFC 7644 §3.5.2)."""
+
+    def body(request: dict[str, Any]) -> None:
+        user = template_user(session.unique_name("patch"))
+        _, _, before = session.create("/Users", user)
+        if before is None:
+            return
+        try:
+            _patch_one(session, before, request)
+        finally:
+            session.delete("/Users", before.id)
+
+    return _run(session, patch_bodies(), body)
+
+
+def _patch_one(session: Session, before: User, request: dict[str, Any]) -> None:
+    expected = _expected_patch(before, request, session.policy)
+    sent, answer = session.call("PATCH", f"/Users/{before.id}", body=request)
+    if answer.status == 409:
+        return  # a uniqueness clash with a resource the reference does not know
+    if answer.status in (200, 204):
+        document = answer.body if answer.status == 200 and isinstance(answer.body, dict) else None
+        if document is None:
+            document = session.call("GET", f"/Users/{before.id}")[1].body
+        actual: Any = _comparable(session.decode(document, User))
+    elif 400 <= answer.status < 500:
+        actual = answer.summary()
+        after = session.call("GET", f"/Users/{before.id}")[1]
+        if isinstance(expected, ScimError):
+            unchanged = _comparable(session.decode(after.body, User)) == _comparable(before)
+            if unchanged:
+                return
+            raise Divergence(
+                Finding(
+                    check="patch.atomic",
+                    summary="a refused PATCH changed the resource",
+                    rfc="RFC 7644 §3.5.2",
+                    request=sent,
+                    expected=_comparable(before),
+                    actual=_comparable(session.decode(after.body, User)),
+                )
+            )
+    else:
+        actual = answer.summary()
+    if not isinstance(expected, ScimError) and actual == expected:
+        return
+    explained = None
+    for switch, other in policy_alternatives(session.policy):
+        again = _expected_patch(before, request, other)
+        if isinstance(actual, dict) and "status" in actual:
+            if isinstance(again, ScimError):
+                explained = switch
+                break
+        elif not isinstance(again, ScimError) and again == actual:
+            explained = switch
+            break
+    shown_expected: Any = (
+        {"status": expected.status, "scimType": expected.scim_type}
+        if isinstance(expected, ScimError)
+        else expected
+    )
+    raise Divergence(
+        Finding(
+            check="patch.differential",
+            summary="the server's PATCH result is not the PATCH engine's",
+            rfc="RFC 7644 §3.5.2",
+            request=sent,
+            expected=shown_expected,
+            actual=actual,
+            policy=explained,
+        )
+    )
