@@ -83,12 +83,15 @@ def test_groups_are_usable_in_filters(http: Any) -> None:
 
 def test_groups_compared_with_null_by_another_operator_match_nothing(http: Any) -> None:
     # Only `eq null` is "not pr" (and `ne null` is "pr"); `gt null` and the others match
-    # nothing, as in the evaluator. `scimcore check` found the service matching every user.
-    u = user(http)
-    group(http, u["id"])
-    for op, total in (("eq", 0), ("ne", 1), ("gt", 0), ("le", 0), ("co", 0)):
-        text = f'userName eq "{u["userName"]}" and groups.type {op} null'
-        assert http.get(f"/Users?filter={quote(text)}").json["totalResults"] == total, op
+    # nothing, as in the evaluator. `scimcore check` found the service matching every user
+    # in no group.
+    member, loner = user(http), user(http)
+    group(http, member["id"])
+    for op, found in (("eq", [loner]), ("ne", [member]), ("gt", []), ("le", []), ("co", [])):
+        names = " or ".join(f'userName eq "{u["userName"]}"' for u in (member, loner))
+        text = f"({names}) and groups.type {op} null"
+        listed = http.get(f"/Users?filter={quote(text)}").json.get("Resources", [])
+        assert [r["id"] for r in listed] == [u["id"] for u in found], op
 
 
 def test_T094_groups_in_a_user_body_are_ignored(http: Any) -> None:
