@@ -29,7 +29,9 @@ class Finding:
     - ``request``: the (minimal) request that shows it, :meth:`Sent.curl` prints it;
     - ``expected`` and ``actual``: what the answer must be and what it was;
     - ``policy``: the :class:`~scimcore.Policy` switch whose other value explains the
-      server's answer (a deviation scimcore tolerates on its side), or ``None``.
+      server's answer (a deviation scimcore tolerates on its side), or ``None``;
+    - ``setup``: the requests sent before ``request`` that it depends on (the user a
+      PATCH changes, created by a ``POST``).
     """
 
     check: str
@@ -39,6 +41,7 @@ class Finding:
     expected: Any = None
     actual: Any = None
     policy: str | None = None
+    setup: tuple[Sent, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The finding as a JSON object."""
@@ -58,11 +61,13 @@ class Finding:
             "expected": self.expected,
             "actual": self.actual,
             "policy": self.policy,
+            "setup": [s.curl() for s in self.setup],
         }
 
     def render(self) -> str:
         """The finding as readable text (several lines)."""
         lines = [f"FAIL {self.check}: {self.summary} ({self.rfc})"]
+        lines += [f"  after:    {sent.curl()}" for sent in self.setup]
         if self.request is not None:
             lines.append(f"  request:  {self.request.curl()}")
         if self.expected is not None or self.actual is not None:
@@ -95,10 +100,12 @@ class Report:
     """A whole run: the target, the outcome of every check, the totals.
 
     ``ok`` is true when no check found anything; ``exit_code`` is what
-    ``scimcore check`` exits with (0, or 1 on findings).
+    ``scimcore check`` exits with (0, or 1 on findings). ``prefix`` starts the
+    ``userName`` and ``displayName`` of everything the run created (and deleted).
     """
 
     target: str
+    prefix: str
     version: int
     profile: str
     outcomes: tuple[Outcome, ...]
@@ -127,6 +134,7 @@ class Report:
         """The report as a JSON object (what ``--json FILE`` writes)."""
         return {
             "target": self.target,
+            "prefix": self.prefix,
             "version": self.version,
             "profile": self.profile,
             "ok": self.ok,

@@ -73,6 +73,7 @@ def check(
     allow_destructive: bool = False,
     base_url: str | None = None,
     only: Iterable[str] | None = None,
+    seed: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Check a SCIM server against the RFCs and scimcore's reference; the :class:`Report`.
@@ -82,7 +83,9 @@ def check(
     ``http://scimcore-check.invalid/scim/v2``). ``profile`` names the
     :class:`~scimcore.Policy` preset the answers are compared under;
     ``max_examples`` bounds each fuzzed check, ``time_budget`` (seconds) the
-    fuzzing as a whole; ``only`` runs the named checks (see :data:`CHECKS`).
+    fuzzing as a whole; ``only`` runs the named checks (see :data:`CHECKS`);
+    ``seed`` draws the same examples on every run. The resources a run creates are
+    named with the report's ``prefix``.
     Raises :class:`CheckError` when the server cannot be reached or refuses the
     seeded resources; everything the run created is deleted before it returns.
 
@@ -106,7 +109,7 @@ def check(
     session = Session(
         server,
         policy=PROFILES[profile](),
-        budget=Budget(max_examples=max_examples, seconds=time_budget),
+        budget=Budget(max_examples=max_examples, seconds=time_budget, seed=seed),
         allow_destructive=allow_destructive,
         progress=say,
     )
@@ -141,6 +144,7 @@ def check(
         server.close()
     return Report(
         target=where,
+        prefix=session.prefix,
         version=version,
         profile=profile,
         outcomes=tuple(outcomes),

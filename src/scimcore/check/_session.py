@@ -41,10 +41,14 @@ ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 @attrs.frozen
 class Budget:
-    """How much fuzzing a run may do: examples per fuzzed check, and seconds in all."""
+    """How much fuzzing a run may do: examples per fuzzed check, and seconds in all.
+
+    ``seed`` makes the examples drawn the same from run to run (Hypothesis's ``seed``).
+    """
 
     max_examples: int = 200
     seconds: float | None = None
+    seed: int | None = None
     started: float = attrs.field(factory=time.monotonic)
 
     def left(self) -> bool:
