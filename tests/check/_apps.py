@@ -27,7 +27,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 def wsgi_app(service: ScimService, *, version: int = 2) -> WSGIApp:
     """scimcore's WSGI app for ``service`` under ``/scim/v2`` (or 1.1 under ``/scim/v1``)."""
     if version == 1:
-        return create_app(ScimV1Service(service), prefix="/scim/v1")  # type: ignore[arg-type]
+        return create_app(ScimV1Service(service), prefix="/scim/v1")
     return create_app(service, prefix="/scim/v2")
 
 
