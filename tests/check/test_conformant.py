@@ -102,3 +102,16 @@ def test_the_pytest_helper_passes_a_conformant_app(memory_service: ScimService) 
         create_app(memory_service, prefix="/scim/v2"), token=TOKEN, max_examples=20
     )
     assert report.ok
+
+
+@pytest.mark.slow
+def test_the_acceptance_budget_of_2000_examples(memory_service: ScimService) -> None:
+    # Issue 18's acceptance: no findings with a budget of 2,000 examples (the same run
+    # against `scimcore serve` over loopback: benchmarks/bench_check.py).
+    report = check(wsgi_app(memory_service), token=TOKEN, max_examples=2000, seed=4)
+    assert statuses(report)[-2:] == [
+        ("filter.differential", "passed"),
+        ("patch.differential", "passed"),
+    ], report.render()
+    assert report.ok
+    assert [o.examples for o in report.outcomes][-2:] == [2000, 2000]

@@ -211,7 +211,7 @@ def paging(session: Session) -> tuple[list[Finding], int]:
         by_id = {u.id: str(u.user_name).casefold() for u in users}
         reference = sorted(by_id, key=lambda i: by_id[i])
 
-    def body(example: tuple[int, int]) -> None:
+    def body(example: tuple[int, int]) -> bool | None:
         start, count = example
         sent, answer = session.call(
             "GET", "/Users", query={**query, "startIndex": start, "count": count}
@@ -240,7 +240,7 @@ def paging(session: Session) -> tuple[list[Finding], int]:
             else:
                 fine = fine and len(got["ids"]) == len(wanted) and set(got["ids"]) <= set(reference)
             if fine:
-                return
+                return True
         names = {u.id: u.user_name for u in users}
         if isinstance(got, dict) and "ids" in got:
             got["userNames"] = [names.get(i, i) for i in got.pop("ids")]
