@@ -52,7 +52,7 @@ def test_a_patch_remove_that_ignores_its_filter() -> None:
     app = _apps.remove_ignores_filter(service_app())
     report = check(app, token=TOKEN, max_examples=200, only=["patch.differential"], seed=0)
     finding = only_finding(report)
-    assert finding.check == "patch.differential"
+    assert (finding.check, finding.rfc) == ("patch.differential", "RFC 7644 §3.5.2.2")
     assert finding.request is not None and finding.request.method == "PATCH"
     assert finding.request.body == {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],

@@ -32,7 +32,7 @@ from scimcore.check._findings import Finding
 from scimcore.check._session import Answer, Session, template_user
 from scimcore.check._target import Sent
 from scimcore.codecs import v2
-from scimcore.errors import NoTarget, ScimError
+from scimcore.errors import InvalidPath, InvalidValue, Mutability, NoTarget, ScimError
 from scimcore.filter import (
     And,
     AttrPath,
@@ -475,6 +475,31 @@ def _sure(request: dict[str, Any]) -> bool:
     return all(isinstance(o, Sure) for o in request.get("Operations", []))
 
 
+#: The section behind a PATCH the engine refuses, by the error it refuses it with.
+_ERROR_SECTIONS: tuple[tuple[type[ScimError], str], ...] = (
+    (Mutability, "RFC 7643 §2.2"),
+    (NoTarget, "RFC 7644 §3.5.2.3"),
+    (InvalidValue, "RFC 7644 §3.12"),
+    (InvalidPath, "RFC 7644 §3.5.2"),
+)
+
+#: The section of each PATCH operation (RFC 7644 §3.5.2.1-3).
+_OPERATION_SECTIONS = {"add": "§3.5.2.1", "remove": "§3.5.2.2", "replace": "§3.5.2.3"}
+
+
+def _patch_section(expected: Any, request: dict[str, Any]) -> str:
+    """The RFC section a PATCH divergence rests on: the refusal's, else the operation's."""
+    if isinstance(expected, ScimError):
+        for error, section in _ERROR_SECTIONS:
+            if isinstance(expected, error):
+                return section
+        return "RFC 7644 §3.5.2"
+    ops = {str(o.get("op", "")).lower() for o in request.get("Operations", [])}
+    if len(ops) == 1 and (op := ops.pop()) in _OPERATION_SECTIONS:
+        return f"RFC 7644 {_OPERATION_SECTIONS[op]}"
+    return "RFC 7644 §3.5.2"
+
+
 def _selects(before: User, request: dict[str, Any], session: Session) -> bool:
     """Whether the operation the PATCH engine refuses has a value filter (``emails[…]``)."""
     operations = request.get("Operations", [])
@@ -561,7 +586,7 @@ def _patch_one(session: Session, created: Sent, before: User, request: dict[str,
         Finding(
             check="patch.differential",
             summary="the server's PATCH result is not the PATCH engine's",
-            rfc="RFC 7644 §3.5.2",
+            rfc=_patch_section(expected, request),
             request=sent,
             expected=shown_expected,
             actual=actual,
