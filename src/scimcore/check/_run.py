@@ -11,6 +11,7 @@ import httpx
 from scimcore.check._findings import Finding, Outcome, Report
 from scimcore.check._fuzz import check_filters, check_patches
 from scimcore.check._protocol import PROTOCOL_CHECKS, Skip, paging
+from scimcore.check._replay import ENTRA, OKTA, replay
 from scimcore.check._session import Budget, SeedError, Session
 from scimcore.check._target import Target
 from scimcore.errors import ScimError
@@ -47,6 +48,20 @@ def _patches(session: Session) -> tuple[list[Finding], int]:
     return ([result.finding] if result.finding else []), result.examples
 
 
+def _replay(provider: str) -> Callable[[Session], tuple[list[Finding], int]]:
+    steps = {"Entra": ENTRA, "Okta": OKTA}[provider]
+    preset = PROFILES[provider.lower()]
+
+    def run(session: Session) -> tuple[list[Finding], int]:
+        if session.policy != preset():
+            raise Skip(f"a compatibility replay: runs with --profile {provider.lower()}")
+        if session.version != 2:
+            raise Skip("the replay is of SCIM 2.0 requests")
+        return replay(session, provider, steps), 0
+
+    return run
+
+
 def _counted(
     function: Callable[[Session], list[Finding]],
 ) -> Callable[[Session], tuple[list[Finding], int]]:
@@ -59,6 +74,8 @@ CHECKS: tuple[tuple[str, Callable[[Session], tuple[list[Finding], int]]], ...] =
     ("paging", paging),
     ("filter.differential", _filters),
     ("patch.differential", _patches),
+    ("replay.entra", _replay("Entra")),
+    ("replay.okta", _replay("Okta")),
 )
 
 

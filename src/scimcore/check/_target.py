@@ -55,9 +55,9 @@ class Sent:
         auth = f'-H "Authorization: Bearer {token_placeholder}"'
         line = " ".join(parts) + " " + auth
         if self.body is not None:
-            line += f" -H 'Content-Type: {SCIM_JSON}' --data " + shlex.quote(
-                json.dumps(self.body, ensure_ascii=False)
-            )
+            if not any(name.lower() == "content-type" for name in self.headers):
+                line += f" -H 'Content-Type: {SCIM_JSON}'"
+            line += " --data " + shlex.quote(json.dumps(self.body, ensure_ascii=False))
         return line + " " + shlex.quote(self.url)
 
 
@@ -168,7 +168,7 @@ class Target:
         content = None
         if request.body is not None:
             content = json.dumps(request.body).encode()
-            headers["Content-Type"] = SCIM_JSON
+            headers.setdefault("Content-Type", SCIM_JSON)
         self.requests += 1
         reply = self.http.request(request.method, request.url, headers=headers, content=content)
         return HttpResponse(
