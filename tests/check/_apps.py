@@ -121,6 +121,16 @@ def paging_off_by_one(app: WSGIApp) -> WSGIApp:
     return broken
 
 
+def attributes_ignored(app: WSGIApp) -> WSGIApp:
+    """``attributes`` ignored on a GET by id: the whole resource comes back."""
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        query = [(k, v) for k, v in parse_qsl(environ.get("QUERY_STRING", "")) if k != "attributes"]
+        return app({**environ, "QUERY_STRING": urlencode(query)}, start_response)
+
+    return broken
+
+
 def lost_member_adds(app: WSGIApp) -> WSGIApp:
     """A group PATCH done as read, change, write (a ``PUT``): concurrent adds are lost."""
 
@@ -145,6 +155,7 @@ def lost_member_adds(app: WSGIApp) -> WSGIApp:
 
 __all__ = [
     "TOKEN",
+    "attributes_ignored",
     "case_sensitive_filter",
     "lost_member_adds",
     "paging_off_by_one",

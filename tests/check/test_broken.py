@@ -80,6 +80,18 @@ def test_paging_off_by_one() -> None:
     assert finding.actual == {"startIndex": 1, "totalResults": 5, "userNames": [second]}
 
 
+def test_attributes_ignored() -> None:
+    app = _apps.attributes_ignored(service_app())
+    report = check(app, token=TOKEN, max_examples=100, only=["projection.differential"], seed=0)
+    finding = only_finding(report)
+    assert (finding.check, finding.rfc) == ("projection.differential", "RFC 7644 §3.4.2.5")
+    assert finding.summary == "the attributes projection is not the codec's"
+    assert query(finding, report) == {"attributes": "userName"}
+    assert isinstance(finding.expected, dict) and isinstance(finding.actual, dict)
+    assert set(finding.expected.values()) == {None}  # none of them asked for
+    assert (finding.actual["displayName"], finding.actual["title"]) == ("Babs Jensen", "Tour Guide")
+
+
 def test_a_lost_update_on_concurrent_member_adds() -> None:
     app = _apps.lost_member_adds(service_app())
     report = check(app, token=TOKEN, only=["concurrency.members"], allow_destructive=True)

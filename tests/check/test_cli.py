@@ -49,13 +49,13 @@ def test_a_served_scimcore_has_no_findings(served: str, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith(f"scimcore check {served} (SCIM 2.0)\n")
-    assert "\nno findings; 13 checks, " in result.stdout
+    assert "\nno findings; 14 checks, " in result.stdout
     assert "  filter.differential: passed (40 examples)\n" in result.stderr  # progress
     report = json.loads((tmp_path / "report.json").read_text())
     assert (report["target"], report["ok"], report["version"]) == (served, True, 2)
-    assert [c["status"] for c in report["checks"]] == ["passed"] * 11 + ["skipped"] * 2
+    assert [c["status"] for c in report["checks"]] == ["passed"] * 12 + ["skipped"] * 2
     suite = ElementTree.parse(tmp_path / "report.xml").getroot()
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("13", "0", "2")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("14", "0", "2")
     assert [case.get("name") for case in suite][:3] == [
         "discovery",
         "auth.bad_token",

@@ -14,7 +14,19 @@ The filters are drawn from the seeded values (the same value in another case,
 a prefix, a suffix, a middle part) so that they select something, mixed with
 :func:`scimcore.strategies.filters` over every attribute of ``User``; each is
 sent as ``userName sw "<prefix>" and (<filter>)``, which keeps it to the run's
-own users on a shared server.
+own users on a shared server. They are drawn in batches of up to
+:data:`FILTER_BATCH` per Hypothesis example (generating costs more than checking);
+a failing batch shrinks to one filter. PATCH bodies mix operations that must
+succeed on the template user (:class:`Sure`) with
+:func:`scimcore.strategies.patch_requests`. Projections compare a GET by id with
+``attributes`` or ``excludedAttributes`` against the codec's projection.
+
+No finding without the RFC behind it: a filter refused with ``invalidFilter``, a
+PATCH refused that is not :class:`Sure`, a divergence a switch's *strict* value
+explains (the server keeps to the RFC where the profile tolerates more), a
+``null`` comparison (no meaning in RFC 7644), and differences the RFC calls one
+state (empty values, RFC 7643 §2.5; relative and absolute ``$ref``, §2.3.7) are
+not findings.
 """
 
 from __future__ import annotations
@@ -623,3 +635,80 @@ def _patch_one(session: Session, created: Sent, before: User, request: dict[str,
             setup=(created,),
         )
     )
+
+
+# ----------------------------------------------------------------------------- projections
+
+#: The attribute paths projections name: the seeded users' attributes, a sub-attribute,
+#: an extension's, ``meta`` parts, and names in another case.
+_PROJECTED = (
+    "userName",
+    "displayName",
+    "title",
+    "nickName",
+    "active",
+    "name",
+    "name.givenName",
+    "emails",
+    "emails.value",
+    "EMAILS.TYPE",
+    "externalId",
+    "meta",
+    "meta.created",
+    f"{ENTERPRISE}:employeeNumber",
+    ENTERPRISE,
+    "urn:ietf:params:scim:schemas:core:2.0:User:title",
+)
+
+
+def check_projections(session: Session) -> FuzzResult:
+    """``attributes`` and ``excludedAttributes`` return what the codec's projection returns
+    (RFC 7644 §3.4.2.5, §3.9)."""
+    users = session.seed()
+    base = session.target.base_url
+    names = st.lists(st.sampled_from(_PROJECTED), min_size=1, max_size=3, unique=True)
+    strategy = st.tuples(st.sampled_from(range(len(users))), st.booleans(), names)
+
+    def body(example: tuple[int, bool, list[str]]) -> bool | None:
+        index, excluded, chosen = example
+        user = users[index]
+        parameter = "excludedAttributes" if excluded else "attributes"
+        sent, answer = session.call("GET", f"/Users/{user.id}", query={parameter: ",".join(chosen)})
+        projected = (
+            v2.encode(user, excluded_attributes=chosen)
+            if excluded
+            else v2.encode(user, attributes=chosen)
+        )
+        expected = _projection(projected, base)
+        if answer.status == 200 and isinstance(answer.body, dict):
+            actual = _projection(answer.body, base)
+            if actual == expected:
+                return True
+            expected, actual = _differences(expected, actual)
+        else:
+            actual = answer.summary()
+        raise Divergence(
+            Finding(
+                check="projection.differential",
+                summary=f"the {parameter} projection is not the codec's",
+                rfc="RFC 7644 §3.4.2.5",
+                request=sent,
+                expected=expected,
+                actual=actual,
+            )
+        )
+
+    return _run(session, strategy, body)
+
+
+def _projection(document: dict[str, Any], base: str) -> dict[str, Any]:
+    """A projected wire document as compared: ``meta`` by its names only (the server keeps
+    its values), empty values dropped, ``$ref`` relative to the base, and without
+    ``schemas`` (whether an extension absent from a projection stays listed is not said
+    by RFC 7643 §3)."""
+    normal: dict[str, Any] = _normal(document, base + "/")
+    normal.pop("schemas", None)
+    if isinstance(normal.get("meta"), dict):
+        normal["meta"] = sorted(normal["meta"])
+    normal.pop("groups", None)
+    return normal

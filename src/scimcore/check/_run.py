@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from scimcore.check._findings import Finding, Outcome, Report
-from scimcore.check._fuzz import check_filters, check_patches
+from scimcore.check._fuzz import check_filters, check_patches, check_projections
 from scimcore.check._protocol import PROTOCOL_CHECKS, Skip, paging
 from scimcore.check._replay import ENTRA, OKTA, replay
 from scimcore.check._session import Budget, SeedError, Session
@@ -36,6 +36,13 @@ def _filters(session: Session) -> tuple[list[Finding], int]:
     if session.config is not None and not session.config.filter.supported:
         raise Skip("filter.supported is false")
     result = check_filters(session)
+    return ([result.finding] if result.finding else []), result.examples
+
+
+def _projections(session: Session) -> tuple[list[Finding], int]:
+    if session.version != 2:
+        raise Skip("SCIM 1.1 projections are not compared yet")
+    result = check_projections(session)
     return ([result.finding] if result.finding else []), result.examples
 
 
@@ -74,6 +81,7 @@ CHECKS: tuple[tuple[str, Callable[[Session], tuple[list[Finding], int]]], ...] =
     ("paging", paging),
     ("filter.differential", _filters),
     ("patch.differential", _patches),
+    ("projection.differential", _projections),
     ("replay.entra", _replay("Entra")),
     ("replay.okta", _replay("Okta")),
 )
