@@ -12,9 +12,10 @@ the one-line test for a framework's own suite. Hypothesis and httpx must be
 installed (the ``check`` extra).
 
 The parts: :mod:`._run` (:func:`check`, the list of checks), :mod:`._protocol`,
-:mod:`._fuzz` (the differential checks), :mod:`._replay` (the providers' sequences), :mod:`._session` (the run's state,
-the seeded users), :mod:`._target` (URL or application), :mod:`._findings`
-(:class:`Finding`, :class:`Report`, JSON and JUnit XML).
+:mod:`._fuzz` (the differential checks), :mod:`._replay` (the providers'
+sequences), :mod:`._session` (the run's state, the seeded users), :mod:`._target`
+(URL or application), :mod:`._findings` (:class:`Finding`, :class:`Report`, JSON
+and JUnit XML).
 """
 
 from scimcore.check._findings import Finding, Outcome, Report
