@@ -14,6 +14,7 @@ from scimcore.check._protocol import PROTOCOL_CHECKS, Skip, paging
 from scimcore.check._replay import ENTRA, OKTA, replay
 from scimcore.check._session import Budget, SeedError, Session
 from scimcore.check._target import Target
+from scimcore.client import TransportError
 from scimcore.errors import ScimError
 from scimcore.policy import Policy
 
@@ -151,7 +152,7 @@ def check(
                 outcomes.append(Outcome(name, "skipped", time.monotonic() - begun, 0, str(skip)))
                 say(f"{name}: skipped ({skip})")
                 continue
-            except httpx.TransportError as error:
+            except (httpx.TransportError, TransportError) as error:
                 raise CheckError(f"{server.base_url}: {error or type(error).__name__}") from None
             except (SeedError, ScimError) as error:
                 raise CheckError(f"{name}: {error}") from None
@@ -164,7 +165,7 @@ def check(
         try:
             for problem in session.cleanup():
                 say(f"clean-up: could not delete {problem}")
-        except httpx.TransportError:
+        except (httpx.TransportError, TransportError):
             say("clean-up: the server is unreachable")
         server.close()
     return Report(
