@@ -2,7 +2,9 @@
 
 ``scimcore schemas`` prints the RFC 7643 core schemas (errata fixed) as JSON,
 or one of them by URN or name; ``scimcore serve`` runs a SCIM 2.0 server;
-``scimcore sync`` keeps two ends (servers or databases) in step.
+``scimcore sync`` keeps two ends (servers or databases) in step;
+``scimcore check URL`` checks any SCIM server against the RFCs and scimcore's
+evaluator and PATCH engine (needs the ``check`` extra).
 """
 
 from __future__ import annotations
@@ -219,6 +221,101 @@ def _add_sync(commands: Any) -> None:
     sync.set_defaults(run=_sync)
 
 
+def _check(args: argparse.Namespace) -> int:
+    """``scimcore check URL``: 0 with no findings, 1 with findings, 2 when it cannot run."""
+    try:
+        from scimcore.check import CheckError, check
+    except ImportError as error:
+        print(
+            f"scimcore: 'check' needs {error.name}: pip install 'scimcore[check]'",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.url.startswith(("http://", "https://")):
+        print(f"scimcore: check: {args.url!r} is not an http(s) URL", file=sys.stderr)
+        return 2
+    quiet = args.quiet
+
+    def progress(line: str) -> None:
+        if not quiet:
+            print(f"  {line}", file=sys.stderr, flush=True)
+
+    try:
+        report = check(
+            args.url,
+            token=args.token,
+            version=args.scim_version,
+            profile=args.profile,
+            max_examples=args.max_examples,
+            time_budget=args.time,
+            allow_destructive=args.allow_destructive,
+            only=args.only,
+            progress=progress,
+        )
+    except CheckError as error:
+        print(f"scimcore: check: {error}", file=sys.stderr)
+        return 2
+    print(report.render())
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(report.to_json(), out, indent=2, ensure_ascii=False, default=str)
+    if args.junit:
+        with open(args.junit, "w", encoding="utf-8") as out:
+            out.write(report.to_junit())
+    return report.exit_code
+
+
+def _add_check(commands: Any) -> None:
+    text = "check a SCIM server against the RFCs and scimcore's evaluator and PATCH engine"
+    parser = commands.add_parser("check", help=text, description=text.capitalize() + ".")
+    parser.add_argument("url", metavar="URL", help="the server's base URL (…/scim/v2)")
+    parser.add_argument("--token", default=None, help="the bearer token")
+    parser.add_argument(
+        "--version",
+        dest="scim_version",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="the SCIM version the server speaks (default 2)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("interop", "strict", "entra", "okta"),
+        default="interop",
+        help="the Policy preset the answers are compared under (default interop)",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=200,
+        metavar="N",
+        help="examples per fuzzed check (default 200)",
+    )
+    parser.add_argument(
+        "--time",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop fuzzing after this many seconds",
+    )
+    parser.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="also run what a production server would not want (concurrent writes)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="CHECK",
+        help="run this check only (repeatable; e.g. filter.differential)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    parser.add_argument("--junit", metavar="FILE", help="write the report as JUnit XML")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.set_defaults(run=_check)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scimcore", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"scimcore {__version__}")
@@ -236,6 +333,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_keys(commands)
     _add_sync(commands)
+    _add_check(commands)
     return parser
 
 

@@ -81,6 +81,19 @@ def test_groups_are_usable_in_filters(http: Any) -> None:
     assert http.get(f"/Users?filter={quote(ne)}").json["totalResults"] == 0
 
 
+def test_groups_compared_with_null_by_another_operator_match_nothing(http: Any) -> None:
+    # Only `eq null` is "not pr" (and `ne null` is "pr"); `gt null` and the others match
+    # nothing, as in the evaluator. `scimcore check` found the service matching every user
+    # in no group.
+    member, loner = user(http), user(http)
+    group(http, member["id"])
+    for op, found in (("eq", [loner]), ("ne", [member]), ("gt", []), ("le", []), ("co", [])):
+        names = " or ".join(f'userName eq "{u["userName"]}"' for u in (member, loner))
+        text = f"({names}) and groups.type {op} null"
+        listed = http.get(f"/Users?filter={quote(text)}").json.get("Resources", [])
+        assert [r["id"] for r in listed] == [u["id"] for u in found], op
+
+
 def test_T094_groups_in_a_user_body_are_ignored(http: Any) -> None:
     g = group(http)
     reply = http.post(

@@ -252,3 +252,13 @@ def test_rfc9865_count_above_max_page_size_is_invalid_count(http: Any) -> None:
     reply = http.get("/Users?count=5000&cursor=")
     assert reply.status == 400
     assert reply.json["scimType"] == "invalidCount"
+
+
+@pytest.mark.parametrize("text", ["meta.location pr", 'META.Location sw "http"'])
+def test_a_filter_on_meta_location_is_refused(http: Any, text: str) -> None:
+    # Stores do not keep meta.location (the service makes it): it would match nothing.
+    reply = http.get("/Users?filter=" + q(text))
+    assert (reply.status, reply.json["scimType"]) == (400, "invalidFilter")
+    assert reply.json["detail"].endswith(
+        "meta.location cannot be filtered on; filter on id instead."
+    )

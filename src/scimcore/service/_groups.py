@@ -262,8 +262,9 @@ class _GroupsToIds(Rewriter):
             return node
         if node.op == "ne":
             return Not(self.compare(attrs.evolve(node, op="eq")))
-        if node.value is None:
-            # eq null: "not pr"
+        if node.value is None and node.op == "eq":
+            # eq null: "not pr" (another operator with null matches nothing, as in the
+            # evaluator: found by `scimcore check`)
             return Not(self._ids(Present(node.path)))
         return self._ids(node)
 

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from scimcore.errors import InvalidCount, InvalidFilter
-from scimcore.filter import Filter, filter_cost, parse_filter
+from scimcore.filter import Compare, Filter, Present, filter_cost, parse_filter, walk
 from scimcore.policy import Policy
 from scimcore.service._groups import Groups
 from scimcore.service._hooks import Context, Hooks
@@ -95,6 +95,7 @@ class Lists:
         self.hooks.authorize(ctx, "search", models[0] if len(models) == 1 else None, None)
         node = None if params.filter is None else parse_filter(params.filter, policy=self.policy)
         if node is not None:
+            _refuse_location(node)
             node = yield from self.groups.rewrite_filter(node, models)
             self.limits.check_cost(node, models)
         paging = self.paging
@@ -151,3 +152,16 @@ class Lists:
             if page.previous_cursor is not None:
                 document["previousCursor"] = page.previous_cursor
         return json_response(200, document, ())
+
+
+def _refuse_location(node: Filter) -> None:
+    """A filter on ``meta.location`` is ``invalidFilter``: stores do not keep the URL (the
+    service makes it), so they would match nothing, and a filter that cannot be honoured
+    is refused, never answered wrongly (found by ``scimcore check``)."""
+    for part in walk(node, into_value_paths=False):
+        if isinstance(part, Compare | Present):
+            path = part.path
+            if path.name.casefold() == "meta" and (path.sub or "").casefold() == "location":
+                raise InvalidFilter(
+                    f"{path}: meta.location cannot be filtered on; filter on id instead."
+                )
