@@ -123,3 +123,28 @@ def test_the_acceptance_budget_of_2000_examples(memory_service: ScimService) -> 
         ("patch.differential", "passed"),
     ], report.render()
     assert [o.examples for o in report.outcomes] == [0, 2000, 2000]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("store", "version"),
+    [("sqlite", 2), ("postgres", 2), ("memory", 1), ("sqlite", 1), ("postgres", 1)],
+)
+def test_the_acceptance_budget_on_every_store_and_version(
+    store: str, version: int, request: pytest.FixtureRequest
+) -> None:
+    # The rest of issue 18's acceptance: 2,000 examples of each differential check on the
+    # SQLite and PostgreSQL stores and on SCIM 1.1 (which compares filters only), no findings.
+    service: ScimService = request.getfixturevalue(f"{store}_service")
+    fuzzed = ["filter.differential"] + (["patch.differential"] if version == 2 else [])
+    report = check(
+        wsgi_app(service, version=version),
+        token=TOKEN,
+        version=version,
+        max_examples=2000,
+        only=fuzzed,
+        seed=5,
+    )
+    assert report.ok, report.render()
+    assert [o.examples for o in report.outcomes][1:] == [2000] * len(fuzzed)

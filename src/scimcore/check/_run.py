@@ -111,7 +111,7 @@ def check(
     ``max_examples`` bounds each fuzzed check, ``time_budget`` (seconds) the
     fuzzing as a whole; ``only`` runs the named checks (see :data:`CHECKS`);
     ``seed`` draws the same examples on every run. The resources a run creates are
-    named with the report's ``prefix``.
+    named with the report's ``prefix`` (random, or derived from ``seed``).
     Raises :class:`CheckError` when the server cannot be reached or refuses the
     seeded resources; everything the run created is deleted before it returns.
 

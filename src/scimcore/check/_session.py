@@ -148,7 +148,10 @@ class Session:
         self.budget = budget
         self.allow_destructive = allow_destructive
         self.progress = progress
-        self.prefix = f"chk{secrets.token_hex(3)}-"
+        # The filters drawn are built from the seeded values, the prefix among them: a
+        # seeded run names its resources after its seed, so that it draws the same examples.
+        tag = secrets.token_hex(3) if budget.seed is None else f"{budget.seed % 0x1000000:06x}"
+        self.prefix = f"chk{tag}-"
         #: The seeded users' own prefix (other checks' resources are outside it).
         self.seed_prefix = self.prefix + "s-"
         self.created: list[tuple[str, str]] = []  # (endpoint, id), deleted at the end
