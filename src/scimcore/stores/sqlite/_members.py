@@ -142,7 +142,7 @@ class MemberRows:
         ]
         gone, kept = rows_to_rewrite(old, members)
         self.remove(db, rid, [seqs[index] for index in gone])
-        first = seqs[-1] + 1 if seqs else 0
+        first = self.next_seq(db, rid)  # after the kept rows, the only ones left
         self.write(db, rid, members[kept:], search_members[kept:], first=first)
 
     def clear(self, db: sqlite3.Connection, rid: int) -> None:
