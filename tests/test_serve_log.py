@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from scimcore._log import LineHandler
 from scimcore._serve import logged
 
 
@@ -95,3 +96,59 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_is_debug(
     )
     assert len(error.getMessage()) < 700
     assert debug.exc_info is not None
+
+
+class _Writes:
+    """A stream that remembers each write."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.writes.append(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_serve_s_handler_writes_a_request_line_as_logging_would(form: str) -> None:
+    stream = _Writes()
+    handler = LineHandler(stream, form)  # type: ignore[arg-type]
+    record = logging.LogRecord(
+        "scimcore.serve", logging.WARNING, "", 0, "%s", ("GET /x 404",), None
+    )
+    record.scim = {"status": 404}
+    record.created = 1_700_000_000.25
+    record.msecs = 250.0
+    expected = handler.format(record)
+    handler.request_line(logging.WARNING, "GET /x 404", {"status": 404}, created=record.created)
+    assert stream.writes == [expected + "\n"]
+
+
+def test_the_lines_of_one_turn_of_the_loop_go_out_in_one_write_and_in_order() -> None:
+    stream = _Writes()
+    handler = LineHandler(stream)  # type: ignore[arg-type]
+    logger = logging.getLogger("scimcore.test_lines")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+
+    async def turn() -> list[str]:
+        handler.request_line(logging.INFO, "first", {})
+        handler.request_line(logging.INFO, "second", {})
+        logger.warning("third")  # a record the usual way writes what is kept before itself
+        handler.request_line(logging.INFO, "fourth", {})
+        before = list(stream.writes)
+        await asyncio.sleep(0)
+        return before
+
+    before = asyncio.run(turn())
+    messages = [[line.split(" ", 3)[2:] for line in w.splitlines()] for w in stream.writes]
+    assert before == stream.writes[:2]
+    assert messages == [
+        [["INFO", "first"], ["INFO", "second"]],
+        [["WARNING", "third"]],
+        [["INFO", "fourth"]],
+    ]
+    assert handler.takes(logger, logging.INFO) and not handler.takes(logger, logging.DEBUG)

@@ -40,13 +40,21 @@ from scimcore._keys import (
     add_store_arguments,
     make_keys,
 )
-from scimcore._log import printable
+from scimcore._log import JsonFormatter, LineHandler, configure_logging, printable
 from scimcore._metrics import Metrics
 from scimcore.policy import Policy
 
-__all__ = ["add_parser", "build_app", "logged", "make_store"]
+__all__ = [
+    "JsonFormatter",
+    "add_parser",
+    "build_app",
+    "configure_logging",
+    "logged",
+    "make_store",
+]
 
 log = logging.getLogger("scimcore.serve")
+_ROOT_LOG = logging.getLogger("scimcore")
 
 PREFIX = "/scim/v2"
 PREFIX_V1 = "/scim/v1"
@@ -281,40 +289,11 @@ def _failure_fields(body: bytes) -> dict[str, str]:
     }
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time, level, message, and a request's fields (``scim``).
-
-    >>> record = logging.LogRecord("scimcore.serve", logging.INFO, "", 0, "GET", (), None)
-    >>> record.created, record.msecs = 0.0, 0.0
-    >>> record.scim = {"status": 200}
-    >>> JsonFormatter().format(record)
-    '{"time": "1970-01-01T00:00:00.000Z", "level": "info", "message": "GET", "status": 200}'
-    """
-
-    def format(self, record: logging.LogRecord) -> str:
-        when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-        line: dict[str, object] = {
-            "time": f"{when}.{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "message": record.getMessage(),
-        }
-        line.update(getattr(record, "scim", {}))
-        if record.exc_info:
-            line["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
-
-
-def configure_logging(level: str = "info", form: str = "text") -> None:
-    """Send scimcore's log lines to stderr, at ``level`` and above, as ``text`` or ``json``."""
-    handler = logging.StreamHandler()
-    if form == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    root = logging.getLogger("scimcore")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
+def _line_handler(level: int) -> LineHandler | None:
+    """serve's own :class:`LineHandler`, when a request line at ``level`` goes to it alone."""
+    handlers = _ROOT_LOG.handlers
+    handler = handlers[0] if len(handlers) == 1 else None
+    return handler if isinstance(handler, LineHandler) and handler.takes(log, level) else None
 
 
 def logged(app: Any, *, inspector: Inspector | None = None, metrics: Metrics | None = None) -> Any:
@@ -366,32 +345,29 @@ def logged(app: Any, *, inspector: Inspector | None = None, metrics: Metrics | N
             level = (
                 _LEVELS.get(status // 100, logging.WARNING) if status != 501 else logging.WARNING
             )
-            if log.isEnabledFor(level):
+            handler = _line_handler(level)
+            if handler is not None or log.isEnabledFor(level):
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = scope["path"] + (f"?{query}" if query else "")
                 elapsed = seconds * 1000
-                client = scope.get("client") or ("-", 0)
+                client = str((scope.get("client") or ("-", 0))[0])
                 fields = _failure_fields(error_body)
-                log.log(
-                    level,
-                    "%s %s %s %d %.1fms%s",
-                    printable(str(client[0]), 100),
-                    printable(scope["method"], 100),
-                    printable(target),
-                    status,
-                    elapsed,
-                    _failure(fields),
-                    extra={
-                        "scim": {
-                            "client": str(client[0]),
-                            "method": scope["method"],
-                            "target": target,
-                            "status": status,
-                            "ms": round(elapsed, 1),
-                            **fields,
-                        }
-                    },
+                message = (
+                    f"{printable(client, 100)} {printable(scope['method'], 100)}"
+                    f" {printable(target)} {status} {elapsed:.1f}ms{_failure(fields)}"
                 )
+                line = {
+                    "client": client,
+                    "method": scope["method"],
+                    "target": target,
+                    "status": status,
+                    "ms": round(elapsed, 1),
+                    **fields,
+                }
+                if handler is not None:
+                    handler.request_line(level, message, line)
+                else:
+                    log.log(level, "%s", message, extra={"scim": line})
 
     return wrapper
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from scimcore._json import compact
+from scimcore._json import response_bytes
 from scimcore.errors import InvalidSyntax, UnsupportedMediaType
 
 __all__ = [
@@ -237,7 +237,7 @@ def dumps(document: Any) -> bytes:
     >>> dumps({"status": "404"})
     b'{"status":"404"}'
     """
-    return compact(document).encode("utf-8")
+    return response_bytes(document)
 
 
 def json_response(status: int, document: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
