@@ -24,10 +24,13 @@ SLOW_CONTRACT_TESTS = frozenset({"test_differential_search", "test_differential_
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the store contract's differential searches ``slow``."""
+    """Mark the store contract's differential searches ``slow``, and run the ``slow`` tests
+    first: under ``-n auto`` a long test that starts last would leave one worker running it
+    alone at the end."""
     for item in items:
         if isinstance(item, pytest.Function) and item.originalname in SLOW_CONTRACT_TESTS:
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: else in order
 
 
 def _in_ci() -> bool:

@@ -30,4 +30,6 @@ def test_a_number_with_a_fraction_reads_back_the_same(number: float) -> None:
 
 def test_what_orjson_refuses_is_written_by_json() -> None:
     big = {"id": "1", "size": 2**70}
-    assert response_bytes(big) == _standard_bytes(big) == b'{"id":"1","size":1180591620717411303424}'
+    assert (
+        response_bytes(big) == _standard_bytes(big) == b'{"id":"1","size":1180591620717411303424}'
+    )

@@ -468,3 +468,23 @@ def test_reindex_rebuilds_lookups_and_members(postgres_dsn: str) -> None:
     finally:
         store.drop()
         store.close()
+
+
+def test_a_lookup_of_a_shape_seen_before_binds_its_values_and_no_nul(
+    pg_store: PostgresStore,
+) -> None:
+    for name in ("alice", "bob", "a"):
+        pg_store.create(User(user_name=name))
+
+    def names(text: str) -> list[str]:
+        page = pg_store.search(Query(models=User, filter=parse_filter(text)))
+        return sorted(u.user_name for u in page.resources)
+
+    assert names('userName eq "ALICE"') == ["alice"]
+    assert len(pg_store._searches._cached) == 1  # the shape's SQL, kept
+    assert names('userName eq "Bob"') == ["bob"]
+    # U+0000 cannot be bound: such a value is rewritten, never taken from the cache
+    assert names('userName eq "a\\u0000"') == []
+    assert names('userName ge "a\\u0000lice"') == ["alice", "bob"]
+    assert names('not (userName eq "bob\\u0000")') == ["a", "alice", "bob"]
+    assert names('userName eq "a"') == ["a"]

@@ -14,7 +14,8 @@ share is written once, here:
   lone surrogates (:func:`storable_json`);
 - :mod:`._search`: the evaluator's predicate, cached per filter node, which every
   store compiles first (the SQL stores to validate a filter), the policy of a
-  search over several types, and the ``WHERE`` of a SQL search;
+  search over several types, the ``WHERE`` of a SQL search, and its SQL cached per
+  filter shape (:class:`ShapeCache`);
 - :mod:`._paging`: the one page and cursor assembly (:func:`paging`): offset
   pages with their total, RFC 9865 keyset cursors both ways;
 - :mod:`._update`: the protocol's ``update`` (:class:`NativeUpdate`), for a store
@@ -45,7 +46,13 @@ from scimcore.stores._skeleton._rules import (
     unique_rules,
     unique_values,
 )
-from scimcore.stores._skeleton._search import predicate, remembered, search_policy, where_sql
+from scimcore.stores._skeleton._search import (
+    ShapeCache,
+    predicate,
+    remembered,
+    search_policy,
+    where_sql,
+)
 from scimcore.stores._skeleton._update import (
     MemberDelta,
     NativeUpdate,
@@ -62,6 +69,7 @@ __all__ = [
     "MemberDelta",
     "NativeUpdate",
     "Rows",
+    "ShapeCache",
     "StoreConfig",
     "UniqueRule",
     "attribute_ref",

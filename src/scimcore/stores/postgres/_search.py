@@ -11,7 +11,7 @@ can show them.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -21,7 +21,7 @@ from scimcore.filter import And, AttrPath, Compare, Filter, Not, Present, Rewrit
 from scimcore.policy import Policy
 from scimcore.storage._cursor import CursorCodec, SortKey
 from scimcore.storage._query import Page, Query, registry_of, resolve_sorts, resource_type_of
-from scimcore.stores._skeleton import Found, Rows, paging, sort_key, where_sql
+from scimcore.stores._skeleton import Found, Rows, ShapeCache, paging, sort_key, where_sql
 from scimcore.stores.postgres._config import PostgresConfig
 from scimcore.stores.postgres._documents import search_expr, wire_expr
 from scimcore.stores.postgres._schema import array_literal, literal, plain_sort_key
@@ -33,20 +33,29 @@ from scimcore.stores.sql._postgres import PostgresDialect
 __all__ = ["search"]
 
 
-def search(config: PostgresConfig, query: Query, codec: CursorCodec) -> Ops[Page[Any]]:
-    """Filter, sort and page in SQL, count and page from one snapshot."""
+def search(
+    config: PostgresConfig, query: Query, codec: CursorCodec, cache: ShapeCache | None = None
+) -> Ops[Page[Any]]:
+    """Filter, sort and page in SQL, count and page from one snapshot; the SQL of a filter
+    of a shape seen before is taken from ``cache``."""
     for model in query.models:
         config.name(model)
-    params: dict[str, Any] = {}
     merged = _needs_elements(config, query)
     document = "d.sdoc" if merged else "r.sdoc"
     source = "scim_resources AS r"
     if merged:
         source += f" CROSS JOIN LATERAL (SELECT {search_expr()} AS sdoc) AS d"
-    values: list[str] = []
-    where = _where(config, query, params, document, values)
-    key = _sort_key(config, query, params, document)
-    where, key = _inline(where, key, params, keep=values)
+
+    def compile(params: dict[str, Any], slots: list[Slot]) -> tuple[str, str | None]:
+        where = _where(config, query, params, document, slots)
+        key = _sort_key(config, query, params, document)
+        return _inline(where, key, params, keep=[slot.name for slot in slots])
+
+    if cache is None:
+        params: dict[str, Any] = {}
+        where, key = compile(params, [])
+    else:
+        where, key, params = cache.sql(query, compile, reusable=_without_nul)
     wire = wire_expr(config, _wants_elements(config, query), "s_r")
 
     def load(rows: list[_Row]) -> list[Any]:
@@ -54,6 +63,11 @@ def search(config: PostgresConfig, query: Query, codec: CursorCodec) -> Ops[Page
 
     fetch = _Fetch(source, where, key, params, wire)
     return (yield from paging(query, codec, fetch, _key_of, load))
+
+
+def _without_nul(leaves: Sequence[Compare]) -> bool:
+    """Whether no compared string holds U+0000 (:class:`_WithoutNul` rewrites those)."""
+    return not any(isinstance(leaf.value, str) and "\x00" in leaf.value for leaf in leaves)
 
 
 def _paths(node: Filter) -> list[AttrPath]:
@@ -195,10 +209,10 @@ def _where(
     query: Query,
     params: dict[str, Any],
     document: str,
-    values: list[str],
+    slots: list[Slot],
 ) -> str:
-    """The ``WHERE`` of a search; ``values`` gets the names of the parameters that hold
-    comparison values (the rest are constants of the filter's shape)."""
+    """The ``WHERE`` of a search; ``slots`` gets the parameters that hold comparison
+    values (the rest are constants of the filter's shape)."""
 
     def condition(model: type[Any], name: str, is_type: str, policy: Policy) -> str:
         assert query.filter is not None
@@ -211,9 +225,7 @@ def _where(
             # ``id eq`` (Entra asks it of groups) is a seek on the row's own key.
             columns={f"{name}/id": "r.id"},
         )
-        slots: list[Slot] = []
         sql = compiler.compile(node, params, slots=slots).sql
-        values.extend(slot.name for slot in slots)
         return f"{is_type} AND {sql}"
 
     return where_sql(config, query, params, PostgresDialect(document).param, condition)

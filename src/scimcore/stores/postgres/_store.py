@@ -31,7 +31,7 @@ from scimcore.patch import PatchResult
 from scimcore.storage._change import Change
 from scimcore.storage._deadline import Deadline
 from scimcore.storage._query import Page, Query
-from scimcore.stores._skeleton import Clock, NativeUpdate, utcnow
+from scimcore.stores._skeleton import Clock, NativeUpdate, ShapeCache, utcnow
 from scimcore.stores.postgres import _schema, _search, _writes
 from scimcore.stores.postgres._config import PostgresConfig
 from scimcore.stores.postgres._statement import Ops, Statement
@@ -163,6 +163,8 @@ class _Operations:
     """What both stores run, each operation as an :data:`_Op` (see :mod:`._writes`)."""
 
     _config: PostgresConfig
+    #: The SQL of searches by filter shape: a lookup of a shape seen before binds its values.
+    _searches: ShapeCache
 
     def _create(self, resource: R) -> _Op[R]:
         return functools.partial(_writes.create, self._config, resource)
@@ -284,6 +286,7 @@ class PostgresStore(_Operations, NativeUpdate):
         )
         self.schema = schema
         self.models = self._config.models
+        self._searches = ShapeCache()
         self._pool = ConnectionPool(
             dsn,
             min_size=1,
@@ -365,7 +368,7 @@ class PostgresStore(_Operations, NativeUpdate):
     def search(self, query: Query) -> Page[Any]:
         """Filter, sort and page in SQL (see :class:`~scimcore.storage.Query`)."""
         return self._run(
-            functools.partial(_search.search, self._config, query, self.cursors),
+            functools.partial(_search.search, self._config, query, self.cursors, self._searches),
             transaction=False,
             deadline=query.deadline,
         )
@@ -392,6 +395,7 @@ class AsyncPostgresStore(_Operations):
 
     def __init__(self, config: PostgresConfig, pool: Any) -> None:
         self._config = config
+        self._searches = ShapeCache()
         self._pool = pool
         self.schema = config.schema
         self.models = config.models
@@ -510,7 +514,7 @@ class AsyncPostgresStore(_Operations):
     async def search(self, query: Query) -> Page[Any]:
         """See :meth:`PostgresStore.search`."""
         return await self._run(
-            functools.partial(_search.search, self._config, query, self.cursors),
+            functools.partial(_search.search, self._config, query, self.cursors, self._searches),
             transaction=False,
             deadline=query.deadline,
         )

@@ -5,7 +5,8 @@ value of every singular simple attribute; a condition that needs the search
 document reads it by ``rid`` (:data:`SEARCH_DOCUMENT`). The SQL of a filter depends
 on its *shape* (its tree, paths, operators and the types of its values), the
 resource types, the policy and the sort, never on a value: values are
-parameters, so a filter of a shape seen before only binds its values.
+parameters, so a filter of a shape seen before only binds its values
+(:class:`~scimcore.stores._skeleton.ShapeCache`).
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import functools
 from collections.abc import Callable, Generator
 from typing import Any
 
-from scimcore.errors import ScimError
-from scimcore.filter import And, Compare, Filter, Not, Or, Present, Transformer, ValuePath
 from scimcore.policy import Policy
 from scimcore.storage._cursor import SortKey
 from scimcore.storage._query import Query, registry_of, resolve_sorts, resource_type_of
-from scimcore.stores._skeleton import Found, Rows, StoreConfig, sort_key, where_sql
+from scimcore.stores._skeleton import Found, Rows, ShapeCache, StoreConfig, sort_key, where_sql
 from scimcore.stores.sql._compiler import FilterCompiler, Slot
 from scimcore.stores.sql._dialect import SQLiteDialect
 from scimcore.stores.sqlite._members import MemberRows
@@ -33,10 +32,6 @@ SEARCH_DOCUMENT = "(SELECT sdoc FROM scim_resources WHERE rid = r.rid)"
 #: One read statement: SQL text and its parameters.
 Statement = tuple[str, Any]
 
-_Compiled = tuple[
-    str, str | None, dict[str, Any], tuple[tuple[str, int, Callable[[Any], Any]], ...]
-]
-
 
 class Searches:
     """The SQL of a store's searches: ``WHERE`` and sort key, cached per filter shape."""
@@ -46,7 +41,7 @@ class Searches:
         self.layout = layout
         self.members = members
         self._dialect = SQLiteDialect()
-        self._cache: dict[tuple[Any, ...], _Compiled] = {}
+        self._cache = ShapeCache()
 
     def sql(self, query: Query) -> tuple[str, str | None, dict[str, Any]]:
         """The WHERE, the sort key and their parameters.
@@ -54,30 +49,11 @@ class Searches:
         A filter of a shape seen before only binds its values (``members.value eq
         "<id>"`` on every read of a user).
         """
-        shape, leaves = _Shape.of(query.filter) if query.filter is not None else (None, [])
-        cache_key = (shape, query.models, query.policy, query.sort_by)
-        cached = self._cache.get(cache_key)
-        if cached is not None:
-            where, key, base, binds = cached
-            params = dict(base)
-            try:
-                for name, index, bind in binds:
-                    params[name] = bind(leaves[index].value)
-            except ScimError:
-                pass  # a value this shape cannot take: compiled below, which explains it
-            else:
-                return where, key, params
-        params = {}
-        slots: list[Slot] = []
-        where = self.where(query, params, slots)
-        key = self.sort_key(query, params)
-        position = {id(leaf): index for index, leaf in enumerate(leaves)}
-        if len(position) == len(leaves):  # a node object used twice cannot be rebound
-            binds = tuple((slot.name, position[id(slot.node)], slot.bind) for slot in slots)
-            if len(self._cache) >= 512:
-                self._cache.clear()
-            self._cache[cache_key] = (where, key, params, binds)
-        return where, key, params
+
+        def compile(params: dict[str, Any], slots: list[Slot]) -> tuple[str, str | None]:
+            return self.where(query, params, slots), self.sort_key(query, params)
+
+        return self._cache.sql(query, compile)
 
     def where(self, query: Query, params: dict[str, Any], slots: list[Slot] | None = None) -> str:
         """The ``WHERE`` of a search; with ``slots``, where each value was bound."""
@@ -127,41 +103,6 @@ class Searches:
             return f"NULLIF({cases[0][1]}, '')"
         whens = " ".join(f"WHEN :{t} THEN {key}" for t, key in cases)
         return f"NULLIF(CASE r.resource_type {whens} END, '')"
-
-
-class _Shape(Transformer[Any]):
-    """A filter with each value replaced by its type: what its SQL text depends on. Its
-    comparisons (``leaves``) are collected in the order the compiler meets them."""
-
-    def __init__(self) -> None:
-        self.leaves: list[Compare] = []
-
-    @classmethod
-    def of(cls, node: Filter) -> tuple[Any, list[Compare]]:
-        """The shape of ``node`` and its comparisons."""
-        if type(node) is Compare:  # the commonest filter (a lookup), on every search
-            return (node.path, node.op, type(node.value)), [node]
-        shape = cls()
-        return shape.visit(node), shape.leaves
-
-    def compare(self, node: Compare) -> Any:
-        self.leaves.append(node)
-        return (node.path, node.op, type(node.value))
-
-    def present(self, node: Present) -> Any:
-        return node
-
-    def and_(self, node: And) -> Any:
-        return (And, tuple(self.visit(operand) for operand in node.operands))
-
-    def or_(self, node: Or) -> Any:
-        return (Or, tuple(self.visit(operand) for operand in node.operands))
-
-    def not_(self, node: Not) -> Any:
-        return (Not, self.visit(node.operand))
-
-    def value_path(self, node: ValuePath) -> Any:
-        return (ValuePath, node.path, self.visit(node.filter))
 
 
 def rows_fetcher(
