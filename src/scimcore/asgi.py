@@ -140,8 +140,17 @@ def create_app(
             error = NotFound(f"There is no endpoint at {path!r}.")
             await _send(send, service._error(error, Request(scope["method"], path)))
             return
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        if scope["method"] in BODY_METHODS or any(k in _BODY_HEADERS for k, _ in scope["headers"]):
+        headers: list[tuple[str, str]] = []
+        host = ""
+        announces_body = scope["method"] in BODY_METHODS
+        for raw_name, raw_value in scope["headers"]:  # names in lower case (ASGI)
+            name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+            headers.append((name, value))
+            if raw_name in _BODY_HEADERS:
+                announces_body = True
+            elif raw_name == b"host" and not host:
+                host = value
+        if announces_body:
             head = Request(scope["method"], path[len(prefix) :], headers=headers)
             refused = service.refuse_unauthenticated(head)
             if refused is not None:
@@ -151,7 +160,6 @@ def create_app(
                 await _send(send, refused)
                 return
         body = await _read_body(receive, service.max_payload_size)
-        host = next((v for k, v in headers if k.lower() == "host"), "")
         request = Request(
             scope["method"],
             path[len(prefix) :],
