@@ -45,7 +45,8 @@ _TRAP_TEXT = (
 def _text() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(_TRAP_TEXT),
-        st.text(alphabet=st.sampled_from("aAbB%_\\'\"éÉßS😀 "), max_size=4),
+        # an alphabet given as a string is drawn from in one step, not a character at a time
+        st.text(alphabet="aAbB%_\\'\"éÉßS😀 ", max_size=4),
     )
 
 
@@ -110,24 +111,33 @@ _PATHS: tuple[tuple[str, str], ...] = (
 _INNER: tuple[tuple[str, str], ...] = (("value", "text"), ("type", "text"), ("primary", "bool"))
 
 
+_OPS_EQ = st.sampled_from(["eq", "ne"])
+_OPS_ORDER = st.sampled_from(["eq", "ne", "gt", "ge", "lt", "le"])
+_OPS_ALL = st.sampled_from(["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"])
+_BOOLEANS = st.sampled_from(["true", "false", "null"])
+_WHENS = st.sampled_from(["2000-01-01T00:00:00Z", "2999-01-01T00:00:00+05:00"])
+_ONE_IN_TEN = st.integers(0, 9)
+
+
 def _compare(paths: Sequence[tuple[str, str]]) -> st.SearchStrategy[str]:
     import json
 
+    # Strategies made once, not on every draw: a new one is validated when first drawn from.
+    where = st.sampled_from(paths)
+    text = _text()
+    maybe = st.one_of(text, st.none())
+
     @st.composite
     def build(draw: st.DrawFn) -> str:
-        path, kind = draw(st.sampled_from(paths))
-        if kind == "complex" or draw(st.integers(0, 9)) == 0:
+        path, kind = draw(where)
+        if kind == "complex" or draw(_ONE_IN_TEN) == 0:
             return f"{path} pr"
         if kind == "bool":
-            op = draw(st.sampled_from(["eq", "ne"]))
-            literal = draw(st.sampled_from(["true", "false", "null"]))
-            return f"{path} {op} {literal}"
+            return f"{path} {draw(_OPS_EQ)} {draw(_BOOLEANS)}"
         if kind == "date":
-            op = draw(st.sampled_from(["eq", "ne", "gt", "ge", "lt", "le"]))
-            when = draw(st.sampled_from(["2000-01-01T00:00:00Z", "2999-01-01T00:00:00+05:00"]))
-            return f'{path} {op} "{when}"'
-        op = draw(st.sampled_from(["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"]))
-        value: str | None = draw(st.one_of(_text(), st.none()) if op in ("eq", "ne") else _text())
+            return f'{path} {draw(_OPS_ORDER)} "{draw(_WHENS)}"'
+        op = draw(_OPS_ALL)
+        value: str | None = draw(maybe if op in ("eq", "ne") else text)
         return f"{path} {op} {json.dumps(value, ensure_ascii=False)}"
 
     return build()
