@@ -488,3 +488,27 @@ def test_a_lookup_of_a_shape_seen_before_binds_its_values_and_no_nul(
     assert names('userName ge "a\\u0000lice"') == ["alice", "bob"]
     assert names('not (userName eq "bob\\u0000")') == ["a", "alice", "bob"]
     assert names('userName eq "a"') == ["a"]
+
+
+def test_a_search_the_indexes_answer_is_one_statement_under_a_deadline(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scimcore.storage import Deadline
+    from scimcore.stores.postgres import _store
+
+    pg_store.create(User(user_name="bjensen", title="Tour Guide"))
+    sent: list[str] = []
+    execute = _store._execute
+
+    def spy(cursor: Any, statement: Statement) -> list[Any]:
+        sent.append(statement.text)
+        return execute(cursor, statement)
+
+    monkeypatch.setattr(_store, "_execute", spy)
+    lookup = Query(models=User, filter=parse_filter('userName eq "BJENSEN"'), deadline=Deadline(5))
+    assert [u.user_name for u in pg_store.search(lookup).resources] == ["bjensen"]
+    assert len(sent) == 1 and "statement_timeout" not in sent[0]
+    sent.clear()
+    scan = Query(models=User, filter=parse_filter('title co "guide"'), deadline=Deadline(5))
+    assert [u.user_name for u in pg_store.search(scan).resources] == ["bjensen"]
+    assert "statement_timeout" in sent[0]  # a scan is bounded in time

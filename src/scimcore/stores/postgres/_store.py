@@ -166,6 +166,16 @@ class _Operations:
     #: The SQL of searches by filter shape: a lookup of a shape seen before binds its values.
     _searches: ShapeCache
 
+    def quick_search(self, query: Query) -> bool:
+        """Whether the indexes answer ``query``, a few rows examined (``userName eq``, ``id
+        eq``, a page without ``sortBy``): see :meth:`StoreConfig.quick
+        <scimcore.stores._skeleton.StoreConfig.quick>`."""
+        return self._config.quick(query)
+
+    def _deadline(self, query: Query) -> Deadline | None:
+        """The deadline a search runs under: none for one the indexes answer."""
+        return None if self._config.quick(query) else query.deadline
+
     def _create(self, resource: R) -> _Op[R]:
         return functools.partial(_writes.create, self._config, resource)
 
@@ -366,11 +376,16 @@ class PostgresStore(_Operations, NativeUpdate):
         self._run(self._delete(model, resource_id, expected_version))
 
     def search(self, query: Query) -> Page[Any]:
-        """Filter, sort and page in SQL (see :class:`~scimcore.storage.Query`)."""
+        """Filter, sort and page in SQL (see :class:`~scimcore.storage.Query`).
+
+        A search the indexes answer (:meth:`quick_search`) is one statement on its
+        own: its ``deadline`` would cost a transaction and a ``statement_timeout``,
+        three more round trips, to bound what an index seek bounds already.
+        """
         return self._run(
             functools.partial(_search.search, self._config, query, self.cursors, self._searches),
             transaction=False,
-            deadline=query.deadline,
+            deadline=self._deadline(query),
         )
 
     def reindex(self) -> None:
@@ -516,7 +531,7 @@ class AsyncPostgresStore(_Operations):
         return await self._run(
             functools.partial(_search.search, self._config, query, self.cursors, self._searches),
             transaction=False,
-            deadline=query.deadline,
+            deadline=self._deadline(query),
         )
 
     async def aclose(self) -> None:
