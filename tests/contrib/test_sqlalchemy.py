@@ -219,7 +219,7 @@ def test_the_filter_runs_in_the_database(store: MappedStore, engine: Engine) -> 
         event.remove(engine, "before_cursor_execute", seen)
     page = [s for s in statements if "LIMIT" in s.upper()]
     assert len(page) == 1
-    assert re.search(r"lower\(([\w]+\.)?accounts\.username\) = ", page[0]), page[0]
+    assert re.search(r"scimcore_fold\(([\w]+\.)?accounts\.username\) = ", page[0]), page[0]
 
 
 def test_sort_and_pages(store: MappedStore) -> None:

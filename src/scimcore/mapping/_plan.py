@@ -6,8 +6,9 @@ host-neutral nodes over column *names*; a backend (SQLAlchemy, Django) renders
 each node in a few lines, so the semantics live here once:
 
 - :class:`Test` ``column op value``: the column is not null and compares so;
-  ``folded`` compares ``lower(column)`` with a value already case-folded
-  (``caseExact: false``); ``op`` is ``eq co sw ew gt ge lt le`` (``ne`` is
+  ``folded`` compares the column's case fold (the database function
+  ``scimcore_fold``, :func:`~scimcore.mapping.fold_ddl`) with a value already
+  case-folded (``caseExact: false``); ``op`` is ``eq co sw ew gt ge lt le`` (``ne`` is
   planned as ``not eq``, as the evaluator reads it);
 - :class:`Filled` ``column``: not null (and not ``""`` for text): ``pr``;
 - :class:`Const`: known without looking at a row (an element's fixed ``type``,
@@ -125,7 +126,7 @@ Plan: TypeAlias = Test | Filled | Const | All | Any_ | Negate
 @attrs.frozen
 class SortPlan:
     """What a ``sortBy`` orders by: the first filled of ``columns`` (the primary element
-    first), ``lower()``-ed when ``folded``; ``""`` sorts as a missing value."""
+    first), case-folded when ``folded``; ``""`` sorts as a missing value."""
 
     columns: tuple[str, ...]
     folded: bool = False
