@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import attrs
 import pytest
 
-from scimcore.filter import AttrPath, walk
+from scimcore.filter import AttrPath, ValuePath, walk
 from scimcore.filter import Filter as FilterNode
 from scimcore.models import Group, User
 from scimcore.schema import AttributeType
@@ -92,9 +92,21 @@ class StoreShape:
         return self.keeps(path) and not multi
 
     def keeps_filter(self, node: FilterNode) -> bool:
-        """Whether every attribute a filter names (a ``[…]``'s by its own path too) is kept."""
-        paths = [n.path for n in walk(node) if hasattr(n, "path")]
-        return all(self.keeps(path) for path in paths if isinstance(path, AttrPath))
+        """Whether every attribute a filter names is kept; inside a ``[…]`` the paths are
+        sub-attributes of the bracketed one (``emails[primary eq true]`` names
+        ``emails.primary``)."""
+        paths: list[str | AttrPath] = []
+        for part in walk(node, into_value_paths=False):
+            if isinstance(part, ValuePath):
+                paths.append(part.path)
+                paths.extend(
+                    f"{part.path}.{inner.path.name}"
+                    for inner in walk(part.filter)
+                    if isinstance(getattr(inner, "path", None), AttrPath)
+                )
+            elif isinstance(getattr(part, "path", None), AttrPath):
+                paths.append(part.path)  # type: ignore[union-attr]
+        return all(self.keeps(path) for path in paths)
 
     def require(self, model: type[Any]) -> None:
         """Skip the test unless the store keeps ``model``."""
