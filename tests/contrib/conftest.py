@@ -88,6 +88,9 @@ def django_postgres_schema(postgres_dsn: str) -> Iterator[str]:
 
     with psycopg.connect(postgres_dsn, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{POSTGRES_SCHEMA}"')
+    from scimcore.contrib.django import install_fold
+
+    install_fold("postgres")  # in the schema, the first of the alias's search_path
     yield POSTGRES_SCHEMA
     from django.db import connections
 

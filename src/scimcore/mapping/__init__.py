@@ -14,7 +14,13 @@ the evaluator's :func:`~scimcore.filter.fold` in SQL.
 any(username ieq 'bjensen', all(email filled, email ico '@example'))
 """
 
-from scimcore.mapping._fold import FOLD_FUNCTION, fold_ddl, register_fold
+from scimcore.mapping._fold import (
+    FOLD_FUNCTION,
+    FoldMissing,
+    fold_ddl,
+    is_missing_fold,
+    register_fold,
+)
 from scimcore.mapping._map import AttributeMap, Column, Computed
 from scimcore.mapping._plan import (
     All,
@@ -36,10 +42,12 @@ __all__ = [
     "Computed",
     "Const",
     "Filled",
+    "FoldMissing",
     "Negate",
     "Plan",
     "SortPlan",
     "Test",
     "fold_ddl",
+    "is_missing_fold",
     "register_fold",
 ]

@@ -33,10 +33,36 @@ from scimcore.filter import fold
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["FOLD_FUNCTION", "fold_ddl", "register_fold", "sqlite_fold"]
+__all__ = [
+    "FOLD_FUNCTION",
+    "FoldMissing",
+    "fold_ddl",
+    "is_missing_fold",
+    "register_fold",
+    "sqlite_fold",
+]
 
 #: The SQL name of the folding function, in every database.
 FOLD_FUNCTION = "scimcore_fold"
+
+
+class FoldMissing(RuntimeError):
+    """The database has no ``scimcore_fold`` function: a deployment error (a ``500``),
+    raised by a search that needs it, never answered without it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The database has no {FOLD_FUNCTION}() function, which case-insensitive filters "
+            "and sorts compare with: run install_fold() of scimcore.contrib.sqlalchemy or "
+            "scimcore.contrib.django once (or put scimcore.mapping.fold_ddl() in a "
+            "migration); see docs/own-table.md."
+        )
+
+
+def is_missing_fold(error: BaseException) -> bool:
+    """Whether a database driver's error says that ``scimcore_fold`` does not exist
+    (PostgreSQL's ``undefined_function``)."""
+    return getattr(error, "sqlstate", None) == "42883" and FOLD_FUNCTION in str(error)
 
 
 def sqlite_fold(value: Any) -> Any:

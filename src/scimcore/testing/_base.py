@@ -141,6 +141,13 @@ class ContractBase:
     #: An ``id`` a client may give a new resource (a store keyed by integers takes digits).
     given_id: ClassVar[str] = "fixed-id"
 
+    def thread_done(self) -> None:
+        """Called by each writer thread the contract starts, as it ends: a store whose
+        connections are per thread (Django's) closes that thread's here.
+
+        >>> ContractBase().thread_done()  # nothing by default
+        """
+
     @pytest.fixture
     def store(self) -> Iterator[ResourceStore]:
         """The store under test: override in the subclass."""

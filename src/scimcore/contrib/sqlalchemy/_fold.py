@@ -7,20 +7,9 @@ from typing import Any
 from sqlalchemy import Engine, event, func
 from sqlalchemy.exc import DBAPIError
 
-from scimcore.mapping import FOLD_FUNCTION, fold_ddl, register_fold
+from scimcore.mapping import FOLD_FUNCTION, FoldMissing, fold_ddl, is_missing_fold, register_fold
 
 __all__ = ["FoldMissing", "folded", "install_fold", "missing_fold", "register_on_connect"]
-
-
-class FoldMissing(RuntimeError):
-    """The database has no ``scimcore_fold`` function (:func:`install_fold` makes it)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            f"The database has no {FOLD_FUNCTION}() function, which case-insensitive filters "
-            "and sorts compare with: run scimcore.contrib.sqlalchemy.install_fold(engine) once "
-            "(or scimcore.mapping.fold_ddl() in a migration); see docs/own-table.md."
-        )
 
 
 def folded(expression: Any) -> Any:
@@ -67,4 +56,4 @@ def install_fold(engine: Engine) -> None:
 
 def missing_fold(exc: DBAPIError) -> bool:
     """Whether a database error says the function does not exist."""
-    return getattr(exc.orig, "sqlstate", None) == "42883" and FOLD_FUNCTION in str(exc.orig)
+    return is_missing_fold(exc.orig)

@@ -63,7 +63,7 @@ class Renderer:
             return self.test(plan)
         if isinstance(plan, Filled):
             column = self.column(plan.column)
-            if plan.text:
+            if plan.text and self.python_type(plan.column) in (str, None):  # an integer key: no ""
                 return and_(column.is_not(None), column != "")
             return column.is_not(None)  # type: ignore[no-any-return]
         if isinstance(plan, Const):
