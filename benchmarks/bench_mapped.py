@@ -1,7 +1,8 @@
 """SCIM on a host's own table: MappedStore's push-down against a hand-written store's scan.
 
 - ``userName eq`` (an IdP's lookup before each create) on a host table of 100,000
-  users with an index on ``lower(username)``: ``MappedStore`` (the filter as SQL)
+  users with an index on ``scimcore_fold(username)`` (the expression the lookup compares,
+  so the index is used): ``MappedStore`` (the filter as SQL)
   against what a hand-written store does without push-down: load every row
   through the ORM and run ``compile_filter`` on each (target ≥100×).
 
@@ -16,17 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from _harness import Case
-from sqlalchemy import Index, Integer, String, create_engine, func, insert, select
+from sqlalchemy import Index, Integer, String, create_engine, event, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from scimcore.contrib.sqlalchemy import MappedStore
+from scimcore.contrib.sqlalchemy import MappedStore, folded, install_fold
 from scimcore.filter import compile_filter, parse_filter
 from scimcore.mapping import AttributeMap
 from scimcore.models import User
 from scimcore.storage import Query
 
 N = 100_000
-DATA_VERSION = 1
+DATA_VERSION = 2  # 2: the index is on scimcore_fold(username)
 CACHE = (
     Path(os.environ.get("SCIMCORE_BENCH_DIR", "/tmp"))
     / f"scimcore-bench-host-{N}-v{DATA_VERSION}.sqlite3"
@@ -50,7 +51,7 @@ class Account(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-Index("accounts_username", func.lower(Account.username), unique=True)
+Index("accounts_username", folded(Account.username), unique=True)
 
 ACCOUNTS = AttributeMap(
     User,
@@ -68,6 +69,7 @@ ACCOUNTS = AttributeMap(
 def _engine() -> Any:
     fresh = not CACHE.exists()
     engine = create_engine(f"sqlite:///{CACHE}")
+    install_fold(engine)
     if fresh:
         start = time.perf_counter()
         Base.metadata.create_all(engine)
@@ -102,7 +104,18 @@ def cases() -> list[Case]:
             rows = session.scalars(select(Account)).all()
             return [user for user in (ACCOUNTS.resource(row) for row in rows) if matches(user)]
 
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
     found = store.search(lookup)
+    event.remove(engine, "before_cursor_execute", seen)
+    [(page, parameters)] = [(s, p) for s, p in statements if "count(" not in s]
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {page}", parameters).all()
+    assert "USING INDEX accounts_username (<expr>=?)" in str(plan), plan  # not a scan
     assert found.total == 1
     assert [u.user_name for u in scan()] == [found.resources[0].user_name]
     return [
