@@ -60,7 +60,7 @@ def test_postgres_fold_is_the_evaluators_on_every_code_point(postgres_dsn: str) 
     engine, schema = postgres_engine(postgres_dsn, tables=False)
     try:
         with engine.connect() as connection:
-            changed = dict(
+            changed: dict[str, str] = dict(
                 connection.execute(
                     text(
                         "SELECT chr(p), f FROM (SELECT p, scimcore_fold(chr(p)) AS f"

@@ -116,9 +116,9 @@ def test_what_the_map_cannot_derive_is_refused() -> None:
     from scimcore.errors import InvalidFilter
     from scimcore.policy import Policy
 
-    with pytest.raises(InvalidFilter, match="'meta.version' can only be tested with pr"):
+    with pytest.raises(InvalidFilter, match=r"'meta\.version' can only be tested with pr"):
         _DERIVED.plan('meta.version eq "W/\\"1\\""')
-    with pytest.raises(InvalidFilter, match="'meta.location' is not kept"):
+    with pytest.raises(InvalidFilter, match=r"'meta\.location' is not kept"):
         _DERIVED.plan("meta.location pr")
     with pytest.raises(InvalidFilter, match="Unknown attribute 'nosuch'"):
         _DERIVED.plan('emails[nosuch eq "x"]', Policy.strict())

@@ -17,6 +17,7 @@ from scimcore.testing._base import StoreShape
 from tests.contrib._host import ACCOUNTS, Account
 from tests.contrib.conftest import sqlite_engine
 
+
 class TestMappedStoreContract(StoreContract):
     hypothesis_examples = 25
     given_id = "4242"  # the host's key is an integer

@@ -59,7 +59,7 @@ class FoldMissing(RuntimeError):
         )
 
 
-def is_missing_fold(error: BaseException) -> bool:
+def is_missing_fold(error: BaseException | None) -> bool:
     """Whether a database driver's error says that ``scimcore_fold`` does not exist
     (PostgreSQL's ``undefined_function``)."""
     return getattr(error, "sqlstate", None) == "42883" and FOLD_FUNCTION in str(error)
@@ -138,7 +138,7 @@ def fold_ddl(name: str = FOLD_FUNCTION) -> str:
     table = json.dumps(changed, ensure_ascii=True, separators=(",", ":"))
     return f"""CREATE OR REPLACE FUNCTION {name}(value text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $fold$
--- scimcore.filter.fold: Unicode case folding of the NFC form (Unicode {unicodedata.unidata_version})
+-- scimcore.filter.fold: case folding of the NFC form, Unicode {unicodedata.unidata_version}
 DECLARE
   folded text := '';
   ch text;

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import attrs
 import pytest
 
-from scimcore.filter import AttrPath, ValuePath, walk
+from scimcore.filter import AttrPath, Compare, Present, ValuePath, walk
 from scimcore.filter import Filter as FilterNode
 from scimcore.models import Group, User
 from scimcore.schema import AttributeType
@@ -102,10 +102,12 @@ class StoreShape:
                 paths.extend(
                     f"{part.path}.{inner.path.name}"
                     for inner in walk(part.filter)
-                    if isinstance(getattr(inner, "path", None), AttrPath)
+                    if isinstance(inner, Compare | Present)
                 )
-            elif isinstance(getattr(part, "path", None), AttrPath):
-                paths.append(part.path)  # type: ignore[union-attr]
+            else:
+                path = getattr(part, "path", None)
+                if isinstance(path, AttrPath):
+                    paths.append(path)
         return all(self.keeps(path) for path in paths)
 
     def require(self, model: type[Any]) -> None:
