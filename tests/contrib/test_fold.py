@@ -121,7 +121,7 @@ def test_fold_of_generated_text_is_the_evaluators(
 
 def test_the_ddl_is_from_this_pythons_unicode() -> None:
     ddl = fold_ddl()
-    assert f"(Unicode {unicodedata.unidata_version})" in ddl
+    assert f"NFC form, Unicode {unicodedata.unidata_version}\n" in ddl
     assert ddl.isascii()  # safe to paste into a migration
     assert "IMMUTABLE STRICT PARALLEL SAFE" in ddl
 
