@@ -205,3 +205,18 @@ def test_ascii_folding_is_lower(engine: Engine) -> None:
     assert "lower(" in statement and "scimcore_fold" not in statement
     found = store.search(Query(models=User, filter='userName sw "BJ"'))
     assert [u.user_name for u in found.resources] == ["BJensen"]
+
+
+def test_connections_pooled_before_the_install_get_the_function(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, select
+
+    from scimcore.contrib.sqlalchemy import folded, install_fold
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'early.sqlite3'}")
+    with engine.connect() as connection:  # a connection made, then kept by the pool
+        connection.exec_driver_sql("SELECT 1")
+    install_fold(engine)
+    install_fold(engine)  # twice: one listener
+    with engine.connect() as connection:
+        assert connection.scalar(select(folded("ΣΑΣ Straße"))) == "σασ strasse"
+    engine.dispose()
