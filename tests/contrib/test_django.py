@@ -105,7 +105,7 @@ def test_user_name_eq_uses_the_hosts_index(store: DjangoStore) -> None:
 def test_postgres_without_the_function_fails_loudly(django_alias: str) -> None:
     from django.db import connections
 
-    from scimcore.contrib.django import FoldMissing
+    from scimcore.mapping import FoldMissing
     from scimcore.models import User
     from scimcore.storage import Query
     from tests._django import POSTGRES_SCHEMA

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, Integer, String, event, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from scimcore.contrib.sqlalchemy import FoldMissing, MappedStore
+from scimcore.contrib.sqlalchemy import MappedStore
 from scimcore.filter import fold
-from scimcore.mapping import AttributeMap, fold_ddl
+from scimcore.mapping import AttributeMap, FoldMissing, fold_ddl
 from scimcore.models import User
 from scimcore.storage import Query
 from tests.contrib._host import ACCOUNTS, Account

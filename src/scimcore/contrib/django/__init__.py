@@ -13,12 +13,10 @@ from scimcore.contrib.django._fold import Fold, InstallFold, install_fold
 from scimcore.contrib.django._render import QRenderer
 from scimcore.contrib.django._store import DjangoStore
 from scimcore.contrib.django._urls import scim_urls, scim_view
-from scimcore.mapping import FoldMissing
 
 __all__ = [
     "DjangoStore",
     "Fold",
-    "FoldMissing",
     "InstallFold",
     "QRenderer",
     "install_fold",

@@ -28,8 +28,8 @@
 ['Straße']
 """
 
-from scimcore.contrib.sqlalchemy._fold import FoldMissing, folded, install_fold
+from scimcore.contrib.sqlalchemy._fold import folded, install_fold
 from scimcore.contrib.sqlalchemy._render import Folding, Renderer
 from scimcore.contrib.sqlalchemy._store import MappedStore
 
-__all__ = ["FoldMissing", "Folding", "MappedStore", "Renderer", "folded", "install_fold"]
+__all__ = ["Folding", "MappedStore", "Renderer", "folded", "install_fold"]

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import Engine, event, func
 from sqlalchemy.exc import DBAPIError
 
-from scimcore.mapping import FOLD_FUNCTION, FoldMissing, fold_ddl, is_missing_fold, register_fold
+from scimcore.mapping import FOLD_FUNCTION, fold_ddl, is_missing_fold, register_fold
 
-__all__ = ["FoldMissing", "folded", "install_fold", "missing_fold", "register_on_connect"]
+__all__ = ["folded", "install_fold", "missing_fold", "register_on_connect"]
 
 
 def folded(expression: Any) -> Any:

@@ -14,7 +14,7 @@ and raise it; the host's unique constraints become ``409 uniqueness``.
 Case-insensitive text is compared through ``scimcore_fold``: registered on
 SQLite connections by the store, installed in PostgreSQL by
 :func:`~scimcore.contrib.sqlalchemy.install_fold` (without it, a search that
-needs it raises :class:`~scimcore.contrib.sqlalchemy.FoldMissing`).
+needs it raises :class:`~scimcore.mapping.FoldMissing`).
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scimcore._drive import drive
 from scimcore.codecs.v2 import encode
-from scimcore.contrib.sqlalchemy._fold import FoldMissing, missing_fold, register_on_connect
+from scimcore.contrib.sqlalchemy._fold import missing_fold, register_on_connect
 from scimcore.contrib.sqlalchemy._render import Folding, Renderer
 from scimcore.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
-from scimcore.mapping import AttributeMap
+from scimcore.mapping import AttributeMap, FoldMissing
 from scimcore.schema import Schema
 from scimcore.storage import CursorCodec, Page, Query, SortKey, resolve_sort, versions_match
 from scimcore.storage._change import Change, apply_change, same_but_meta
