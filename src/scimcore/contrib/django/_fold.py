@@ -13,17 +13,20 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 from django.db.migrations.operations.base import Operation
 from django.db.models import Func, TextField
+from django.utils.deconstruct import deconstructible
 
 from scimcore.mapping import FOLD_FUNCTION, fold_ddl, register_fold
 
 __all__ = ["Fold", "InstallFold", "install_fold", "register_open"]
 
 
+@deconstructible(path="scimcore.contrib.django.Fold")
 class Fold(Func):  # type: ignore[misc]
-    """``scimcore_fold(expression)``: for the host's unique constraint or index.
+    """``scimcore_fold(expression)``: for the host's unique constraint or index (a migration
+    names it by its public path).
 
-    >>> Fold("username").function
-    'scimcore_fold'
+    >>> Fold("username").deconstruct()
+    ('scimcore.contrib.django.Fold', ('username',), {})
     """
 
     function = FOLD_FUNCTION
