@@ -152,3 +152,23 @@ def test_the_migration_operation_creates_the_function(django_alias: str) -> None
         cursor.execute("SELECT scimcore_fold('STRASSE') = scimcore_fold('Straße')")
         assert cursor.fetchone() == (True,)
     assert operation.describe() == "Create the scimcore_fold() function (PostgreSQL)"
+
+
+def test_a_migration_writes_the_public_names() -> None:
+    from tests._django import configure
+
+    configure()
+    from django.db import models
+    from django.db.migrations.writer import MigrationWriter
+
+    from scimcore.contrib.django import Fold, InstallFold
+
+    constraint = models.UniqueConstraint(Fold("username"), name="account_username")
+    text, imports = MigrationWriter.serialize(constraint)
+    assert "scimcore.contrib.django.Fold('username')" in text
+    assert "import scimcore.contrib.django" in imports
+    text, imports = MigrationWriter.serialize(InstallFold())
+    assert (text.replace("\n", ""), imports) == (
+        "scimcore.contrib.django.InstallFold()",
+        {"import scimcore.contrib.django"},
+    )

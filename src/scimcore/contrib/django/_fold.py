@@ -98,3 +98,6 @@ class InstallFold(Operation):  # type: ignore[misc]
     def describe(self) -> str:
         """What ``migrate`` prints."""
         return f"Create the {FOLD_FUNCTION}() function (PostgreSQL)"
+
+
+InstallFold.__module__ = "scimcore.contrib.django"  # the path a squashed migration writes
