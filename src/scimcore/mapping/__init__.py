@@ -16,6 +16,7 @@ any(username ieq 'bjensen', all(email filled, email ico '@example'))
 
 from scimcore.mapping._fold import (
     FOLD_FUNCTION,
+    Folding,
     FoldMissing,
     fold_ddl,
     is_missing_fold,
@@ -43,6 +44,7 @@ __all__ = [
     "Const",
     "Filled",
     "FoldMissing",
+    "Folding",
     "Negate",
     "Plan",
     "SortPlan",

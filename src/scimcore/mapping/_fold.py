@@ -26,7 +26,7 @@ import functools
 import json
 import sys
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from scimcore.filter import fold
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FOLD_FUNCTION",
     "FoldMissing",
+    "Folding",
     "fold_ddl",
     "is_missing_fold",
     "register_fold",
@@ -44,6 +45,11 @@ __all__ = [
 
 #: The SQL name of the folding function, in every database.
 FOLD_FUNCTION = "scimcore_fold"
+
+#: How a store over a host's table compares case-insensitive text: ``"unicode"`` through
+#: ``scimcore_fold`` (exact), ``"ascii"`` through the database's ``lower()`` (exact only
+#: while the host's text is ASCII).
+Folding = Literal["unicode", "ascii"]
 
 
 class FoldMissing(RuntimeError):

@@ -11,7 +11,7 @@ on PostgreSQL).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Coalesce, Collate, Left, Lower, NullIf, Right, StrIndex
@@ -28,7 +28,7 @@ from django.db.models.lookups import (
 )
 
 from scimcore.contrib.django._fold import Fold
-from scimcore.mapping import All, Any_, Const, Filled, Negate, Plan, SortPlan, Test
+from scimcore.mapping import All, Any_, Const, Filled, Folding, Negate, Plan, SortPlan, Test
 
 __all__ = ["QRenderer"]
 
@@ -44,9 +44,7 @@ _PATTERNS = {"co": Contains, "sw": StartsWith, "ew": EndsWith}
 class QRenderer:
     """Renders plans over a Django model's fields for a database vendor."""
 
-    def __init__(
-        self, model: type[Any], vendor: str, folding: Literal["unicode", "ascii"] = "unicode"
-    ) -> None:
+    def __init__(self, model: type[Any], vendor: str, folding: Folding = "unicode") -> None:
         self.model = model
         self.vendor = vendor
         self.folding = folding

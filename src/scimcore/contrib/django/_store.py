@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Generator
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from django.db import DataError, IntegrityError, ProgrammingError, connections, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
@@ -27,7 +27,7 @@ from scimcore.codecs.v2 import encode
 from scimcore.contrib.django._fold import register_open
 from scimcore.contrib.django._render import QRenderer
 from scimcore.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
-from scimcore.mapping import AttributeMap, Const, FoldMissing, is_missing_fold
+from scimcore.mapping import AttributeMap, Const, Folding, FoldMissing, is_missing_fold
 from scimcore.schema import Schema
 from scimcore.storage import CursorCodec, Page, Query, SortKey, resolve_sort, versions_match
 from scimcore.storage._change import Change, apply_change, same_but_meta
@@ -61,7 +61,7 @@ class DjangoStore(NativeUpdate):
         cursor_secret: bytes | None = None,
         cursor_timeout: float | None = 3600.0,
         clock: Clock = utcnow,
-        folding: Literal["unicode", "ascii"] = "unicode",
+        folding: Folding = "unicode",
     ) -> None:
         self.host_model = model
         self.folding = folding

@@ -29,7 +29,7 @@
 """
 
 from scimcore.contrib.sqlalchemy._fold import folded, install_fold
-from scimcore.contrib.sqlalchemy._render import Folding, Renderer
+from scimcore.contrib.sqlalchemy._render import Renderer
 from scimcore.contrib.sqlalchemy._store import MappedStore
 
-__all__ = ["Folding", "MappedStore", "Renderer", "folded", "install_fold"]
+__all__ = ["MappedStore", "Renderer", "folded", "install_fold"]

@@ -13,19 +13,15 @@ with ``COLLATE "C"``.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, not_, or_, true
 from sqlalchemy.sql.elements import literal
 
 from scimcore.contrib.sqlalchemy._fold import folded
-from scimcore.mapping import All, Any_, Const, Filled, Negate, Plan, SortPlan, Test
+from scimcore.mapping import All, Any_, Const, Filled, Folding, Negate, Plan, SortPlan, Test
 
-__all__ = ["Folding", "Renderer"]
-
-#: How case-insensitive text is compared: ``"unicode"`` through ``scimcore_fold`` (exact),
-#: ``"ascii"`` through the database's ``lower()`` (exact while the host's text is ASCII).
-Folding = Literal["unicode", "ascii"]
+__all__ = ["Renderer"]
 
 
 class Renderer:

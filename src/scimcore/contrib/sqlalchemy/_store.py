@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from scimcore._drive import drive
 from scimcore.codecs.v2 import encode
 from scimcore.contrib.sqlalchemy._fold import missing_fold, register_on_connect
-from scimcore.contrib.sqlalchemy._render import Folding, Renderer
+from scimcore.contrib.sqlalchemy._render import Renderer
 from scimcore.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
-from scimcore.mapping import AttributeMap, FoldMissing
+from scimcore.mapping import AttributeMap, Folding, FoldMissing
 from scimcore.schema import Schema
 from scimcore.storage import CursorCodec, Page, Query, SortKey, resolve_sort, versions_match
 from scimcore.storage._change import Change, apply_change, same_but_meta
