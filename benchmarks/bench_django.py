@@ -18,7 +18,7 @@ from typing import Any
 from _harness import Case
 
 N = 100_000
-DATA_VERSION = 1
+DATA_VERSION = 2  # 2: the index is on scimcore_fold(scim_username)
 CACHE = (
     Path(os.environ.get("SCIMCORE_BENCH_DIR", "/tmp"))
     / f"scimcore-bench-django-{N}-v{DATA_VERSION}.sqlite3"

@@ -2,8 +2,9 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models.functions import Lower
 from django_scim.models import AbstractSCIMUserMixin
+
+from scimcore.contrib.django import Fold
 
 
 class Person(AbstractSCIMUserMixin, AbstractUser):  # type: ignore[misc]
@@ -18,4 +19,5 @@ class Person(AbstractSCIMUserMixin, AbstractUser):  # type: ignore[misc]
 
     class Meta:
         app_label = "benchhost"
-        indexes = (models.Index(Lower("scim_username"), name="person_scim_username_lower"),)
+        # The expression DjangoStore's userName lookup compares, so the lookup uses it.
+        indexes = (models.Index(Fold("scim_username"), name="person_scim_username_folded"),)

@@ -15,9 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models.functions import Lower
 
-from scimcore.contrib.django import DjangoStore
+from scimcore.contrib.django import DjangoStore, Fold
 from scimcore.mapping import AttributeMap
 from scimcore.models import Role, User
 from scimcore.service import Hooks, ScimService
@@ -42,7 +41,9 @@ class Account(models.Model):  # type: ignore[misc]
     class Meta:
         app_label = "accounts"
         db_table = "example_accounts"
-        constraints = (models.UniqueConstraint(Lower("username"), name="example_username"),)
+        # userName is unique in any case, and a `userName eq` lookup uses this index (on
+        # PostgreSQL, the migration that adds it runs InstallFold() first: docs/own-table.md).
+        constraints = (models.UniqueConstraint(Fold("username"), name="example_username"),)
 
 
 ACCOUNTS = AttributeMap(
@@ -75,7 +76,12 @@ class DefaultRole(Hooks):
         return resource
 
 
+def accounts_store(using: str) -> DjangoStore:
+    """The SCIM store of the accounts kept in the database ``using``."""
+    return DjangoStore(Account, ACCOUNTS, using=using)
+
+
 def scim_service(using: str, token: str) -> ScimService:
     """The SCIM service of the accounts kept in the database ``using``."""
-    store = DjangoStore(Account, ACCOUNTS, using=using)
+    store = accounts_store(using)
     return ScimService(store, resource_types=[User], hooks=DefaultRole(), tokens=[token])

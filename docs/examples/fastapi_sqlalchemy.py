@@ -12,11 +12,11 @@ import os
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import DateTime, Engine, Index, Integer, String, create_engine, func
+from sqlalchemy import DateTime, Engine, Index, Integer, String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 import scimcore.asgi
-from scimcore.contrib.sqlalchemy import MappedStore
+from scimcore.contrib.sqlalchemy import MappedStore, folded, install_fold
 from scimcore.mapping import AttributeMap
 from scimcore.models import Role, User
 from scimcore.service import Hooks, ScimService
@@ -45,7 +45,8 @@ class Account(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-Index("accounts_username_lower", func.lower(Account.username), unique=True)
+#: userName is unique in any case, and a `userName eq` lookup uses this index.
+Index("accounts_username_folded", folded(Account.username), unique=True)
 
 ACCOUNTS = AttributeMap(
     User,
@@ -77,10 +78,16 @@ class DefaultRole(Hooks):
         return resource
 
 
+def accounts_store(engine: Engine) -> MappedStore:
+    """The SCIM store of the accounts table (made, with ``scimcore_fold``, if missing)."""
+    install_fold(engine)  # before the tables: the index on userName uses it
+    Base.metadata.create_all(engine)
+    return MappedStore(engine, Account, ACCOUNTS)
+
+
 def create_app(engine: Engine, token: str) -> FastAPI:
     """The application, its SCIM endpoint under ``/scim/v2``."""
-    Base.metadata.create_all(engine)
-    store = MappedStore(engine, Account, ACCOUNTS)
+    store = accounts_store(engine)
     service = ScimService(store, resource_types=[User], hooks=DefaultRole(), tokens=[token])
     app = FastAPI()
     app.mount("/scim/v2", scimcore.asgi.create_app(service))

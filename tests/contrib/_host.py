@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, func
+from sqlalchemy import DateTime, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from scimcore.contrib.sqlalchemy import folded
 from scimcore.mapping import AttributeMap
 from scimcore.models import User
 
@@ -38,8 +39,8 @@ class Account(Base):
     login_count: Mapped[int] = mapped_column(Integer, default=0)  # the host's own, not SCIM's
 
 
-#: userName is unique case-insensitively: the host's index on lower(username).
-Index("accounts_username_lower", func.lower(Account.username), unique=True)
+#: userName is unique case-insensitively: the host's index on scimcore_fold(username).
+Index("accounts_username_folded", folded(Account.username), unique=True)
 
 ACCOUNTS = AttributeMap(
     User,

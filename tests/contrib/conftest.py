@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from scimcore.contrib.sqlalchemy import install_fold
 from tests.contrib._host import Base
 from tests.postgres.conftest import schema_name
 
@@ -18,20 +19,27 @@ collect_ignore = ["django_host.py"]
 def sqlite_engine(path: Path, *, tables: bool = True) -> Engine:
     """A SQLite file with the host's table (with ``tables``)."""
     engine = create_engine(f"sqlite:///{path}")
+    install_fold(engine)
     if tables:
         Base.metadata.create_all(engine)
     return engine
 
 
 def postgres_engine(dsn: str, *, tables: bool = True) -> tuple[Engine, str]:
-    """A PostgreSQL engine whose tables live in a new schema, and that schema."""
+    """A PostgreSQL engine whose tables (and ``scimcore_fold``) live in a new schema, the
+    first of its ``search_path``, and that schema."""
     schema = schema_name()
     url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
     setup = create_engine(url)
     with setup.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     setup.dispose()
-    engine = create_engine(url, execution_options={"schema_translate_map": {None: schema}})
+    engine = create_engine(
+        url,
+        execution_options={"schema_translate_map": {None: schema}},
+        connect_args={"options": f"-c search_path={schema}"},
+    )
+    install_fold(engine)
     if tables:
         Base.metadata.create_all(engine)
     return engine, schema
@@ -80,6 +88,9 @@ def django_postgres_schema(postgres_dsn: str) -> Iterator[str]:
 
     with psycopg.connect(postgres_dsn, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{POSTGRES_SCHEMA}"')
+    from scimcore.contrib.django import install_fold
+
+    install_fold("postgres")  # in the schema, the first of the alias's search_path
     yield POSTGRES_SCHEMA
     from django.db import connections
 

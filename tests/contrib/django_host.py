@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models.functions import Lower
+
+from scimcore.contrib.django import Fold
 
 
 class Account(models.Model):  # type: ignore[misc]
@@ -26,4 +27,4 @@ class Account(models.Model):  # type: ignore[misc]
     class Meta:
         app_label = "scimcore_host"
         db_table = "accounts"
-        constraints = (models.UniqueConstraint(Lower("username"), name="accounts_username_lower"),)
+        constraints = (models.UniqueConstraint(Fold("username"), name="accounts_username_folded"),)

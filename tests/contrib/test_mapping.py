@@ -75,3 +75,53 @@ def test_columns_convert_and_computed_values_are_read_only() -> None:
     assert setters == []
     with pytest.raises(Exception, match="'displayName' is not kept"):
         users.plan('displayName eq "x"')
+
+
+_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+_DERIVED = AttributeMap(
+    User,
+    {
+        "userName": "username",
+        'emails[type eq "work"].value': "email",
+        f"{_ENTERPRISE}:employeeNumber": "number",
+        f"{_ENTERPRISE}:department": "department",
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "plan"),
+    [
+        # What the map derives: the resource type, a version, the URNs in schemas.
+        ('meta.resourceType eq "User"', "true"),
+        ('meta.resourceType eq "user"', "false"),  # caseExact
+        ("meta.version pr", "true"),
+        ("meta.version eq null", "false"),
+        ("schemas pr", "true"),
+        ('schemas eq "urn:ietf:params:scim:schemas:core:2.0:User"', "true"),
+        (f'schemas eq "{_ENTERPRISE}"', "any(number filled, department filled)"),
+        (f'not (schemas eq "{_ENTERPRISE}")', "not(any(number filled, department filled))"),
+        ('schemas co "enterprise"', "any(number filled, department filled)"),
+        (f'schemas eq "{_ENTERPRISE.upper()}"', "any(number filled, department filled)"),
+        # A sub-attribute no schema defines: no match, as for any unknown attribute.
+        ('emails[nosuch eq "x"]', "false"),
+        ('not (emails[nosuch pr] or emails.nosuch eq "x")', "true"),
+    ],
+)
+def test_filters_on_what_the_map_derives(text: str, plan: str) -> None:
+    assert str(_DERIVED.plan(text)) == plan
+
+
+def test_what_the_map_cannot_derive_is_refused() -> None:
+    from scimcore.errors import InvalidFilter
+    from scimcore.policy import Policy
+
+    with pytest.raises(InvalidFilter, match=r"'meta\.version' can only be tested with pr"):
+        _DERIVED.plan('meta.version eq "W/\\"1\\""')
+    with pytest.raises(InvalidFilter, match=r"'meta\.location' is not kept"):
+        _DERIVED.plan("meta.location pr")
+    with pytest.raises(InvalidFilter, match="Unknown attribute 'nosuch'"):
+        _DERIVED.plan('emails[nosuch eq "x"]', Policy.strict())
+    computed = AttributeMap(User, {f"{_ENTERPRISE}:department": Computed(lambda row: "R&D")})
+    with pytest.raises(InvalidFilter, match="'schemas' is not kept"):
+        computed.plan(f'schemas eq "{_ENTERPRISE}"')

@@ -17,10 +17,6 @@ from scimcore.testing._base import StoreShape
 from tests.contrib._host import ACCOUNTS, Account
 from tests.contrib.conftest import sqlite_engine
 
-#: Why three parts fail on SQLite: the table compares text with SQLite's ``lower()``, which
-#: folds ASCII only, where SCIM folds Unicode (``straße`` = ``STRASSE``; ``É`` < ``é``).
-UNICODE_FOLDING = "MappedStore on SQLite folds ASCII only (lower()), not Unicode"
-
 
 class TestMappedStoreContract(StoreContract):
     hypothesis_examples = 25
@@ -31,20 +27,6 @@ class TestMappedStoreContract(StoreContract):
         engine = sqlite_engine(tmp_path / "accounts.sqlite3")
         yield MappedStore(engine, Account, ACCOUNTS, cursor_secret=b"k" * 32)
         engine.dispose()
-
-    @pytest.mark.xfail(strict=True, reason=UNICODE_FOLDING)
-    def test_user_name_uniqueness_folds_unicode(self, store: Any) -> None:
-        super().test_user_name_uniqueness_folds_unicode(store)
-
-    @pytest.mark.xfail(strict=True, reason=UNICODE_FOLDING)
-    def test_differential_search(
-        self, populated: tuple[Any, list[Any], list[Any]], shape: StoreShape
-    ) -> None:
-        super().test_differential_search(populated, shape)
-
-    @pytest.mark.xfail(strict=False, reason=UNICODE_FOLDING + " (when a case has non-ASCII)")
-    def test_differential_search_generated(self, store: Any, shape: StoreShape) -> None:
-        super().test_differential_search_generated(store, shape)
 
 
 def test_the_shape_is_learned_from_the_store(tmp_path: Path) -> None:

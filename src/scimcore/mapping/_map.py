@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -27,10 +28,29 @@ import attrs
 from scimcore._json import compact
 from scimcore.codecs.v2 import decode, encode
 from scimcore.errors import InvalidFilter
-from scimcore.filter import AttrPath, Filter, fold, parse_filter, parse_path
+from scimcore.filter import (
+    AttrPath,
+    Compare,
+    Filter,
+    Present,
+    compile_filter,
+    fold,
+    parse_filter,
+    parse_path,
+)
 from scimcore.filter._evaluate import _datetime
 from scimcore.filter._visit import equality_terms
-from scimcore.mapping._plan import Filled, Plan, SortPlan, any_of, not_kept, plan_filter
+from scimcore.mapping._plan import (
+    Const,
+    Filled,
+    Plan,
+    SortPlan,
+    all_of,
+    any_of,
+    negate,
+    not_kept,
+    plan_filter,
+)
 from scimcore.policy import Policy
 from scimcore.schema import TEXT_TYPES, Attribute, AttributeRef, AttributeType, Schema
 
@@ -319,6 +339,54 @@ class AttributeMap:
         policy = policy or Policy()
         node = parse_filter(filter, policy=policy) if isinstance(filter, str) else filter
         return plan_filter(self, node, policy)
+
+    def derived_plan(self, node: Compare | Present) -> Plan:
+        """The plan of a filter on what a row's resource has without a column: its
+        ``meta.resourceType``, a ``meta.version``, and in ``schemas`` the base URN and each
+        extension's when one of the extension's columns is not null. The evaluator answers
+        the filter for each set of extensions a row may have."""
+        urns = [
+            urn
+            for urn in self.resource_type.extension_urns
+            if any(key[0] == urn.casefold() for key in (*self.singles, *self.computed))
+            or any(key[0] == urn.casefold() for key in self.elements)
+        ]
+        if len(urns) > 4:
+            raise not_kept(node.path)
+        matches = compile_filter(node, self.model)
+        sample = decode(
+            {
+                "schemas": [self.resource_type.schema],
+                "meta": {"resourceType": self.resource_type.name, "version": 'W/"1"'},
+            },
+            self.model,
+        )
+        answers = {}
+        for listed in itertools.product((False, True), repeat=len(urns)):
+            sample.schemas = [
+                self.resource_type.schema,
+                *(urn for urn, on in zip(urns, listed, strict=True) if on),
+            ]
+            answers[listed] = matches(sample)
+        if len(set(answers.values())) == 1:
+            return Const(next(iter(answers.values())))
+        has = [self._has_extension(urn, node.path) for urn in urns]
+        return any_of(
+            all_of(h if on else negate(h) for h, on in zip(has, listed, strict=True))
+            for listed, answer in answers.items()
+            if answer
+        )
+
+    def _has_extension(self, urn: str, path: AttrPath) -> Plan:
+        """Whether a row's resource lists the extension ``urn`` (a column of it not null)."""
+        key = urn.casefold()
+        if any(k[0] == key for k in (*self.computed, *self.elements)):
+            raise not_kept(path)  # a getter's or an element's value is not a column's
+        return any_of(
+            Filled(single.column.name, text=False)
+            for k, single in self.singles.items()
+            if k[0] == key
+        )
 
     def sort_plan(self, ref: AttributeRef) -> SortPlan:
         """What a resolved ``sortBy`` orders by (the primary element's value first)."""

@@ -6,8 +6,9 @@ host-neutral nodes over column *names*; a backend (SQLAlchemy, Django) renders
 each node in a few lines, so the semantics live here once:
 
 - :class:`Test` ``column op value``: the column is not null and compares so;
-  ``folded`` compares ``lower(column)`` with a value already case-folded
-  (``caseExact: false``); ``op`` is ``eq co sw ew gt ge lt le`` (``ne`` is
+  ``folded`` compares the column's case fold (the database function
+  ``scimcore_fold``, :func:`~scimcore.mapping.fold_ddl`) with a value already
+  case-folded (``caseExact: false``); ``op`` is ``eq co sw ew gt ge lt le`` (``ne`` is
   planned as ``not eq``, as the evaluator reads it);
 - :class:`Filled` ``column``: not null (and not ``""`` for text): ``pr``;
 - :class:`Const`: known without looking at a row (an element's fixed ``type``,
@@ -125,7 +126,7 @@ Plan: TypeAlias = Test | Filled | Const | All | Any_ | Negate
 @attrs.frozen
 class SortPlan:
     """What a ``sortBy`` orders by: the first filled of ``columns`` (the primary element
-    first), ``lower()``-ed when ``folded``; ``""`` sorts as a missing value."""
+    first), case-folded when ``folded``; ``""`` sorts as a missing value."""
 
     columns: tuple[str, ...]
     folded: bool = False
@@ -224,14 +225,40 @@ class _Planner(Transformer[Plan]):
         """A singular column, or (the elements, the sub-attribute named), or ``None``."""
         found = self.map.locate(path)
         if found is None:
-            if self.policy.unknown_filter_attribute == "error":
-                raise InvalidFilter(f"Unknown attribute '{path}'.")
+            self._unknown(path)
             return None
         return found
+
+    def _unknown(self, path: AttrPath) -> Plan:
+        """A path the schema lacks: refused, or no match, as the policy says."""
+        if self.policy.unknown_filter_attribute == "error":
+            raise InvalidFilter(f"Unknown attribute '{path}'.")
+        return Const(False)
+
+    def _derived(self, node: Compare | Present) -> Plan | None:
+        """A filter on what the map derives rather than keeps: ``meta.resourceType`` (every
+        row's), ``schemas`` (an extension's URN is listed when one of its columns is not
+        null) and ``meta.version`` (every row has one; compared only with ``pr`` and
+        ``null``); ``None`` for any other path."""
+        ref = self.map.registry.resolve(str(node.path), resource_type=self.map.resource_type)
+        if ref is None or not ref.common:
+            return None
+        dotted = ".".join(attribute.name for attribute in ref.chain)
+        if dotted not in ("schemas", "meta.resourceType", "meta.version"):
+            return None
+        if dotted == "meta.version" and isinstance(node, Compare) and node.value is not None:
+            raise InvalidFilter(
+                "'meta.version' can only be tested with pr (or null) by this server: "
+                "send the version in If-Match instead."
+            )
+        return self.map.derived_plan(node)
 
     def present(self, node: Present) -> Plan:
         if self.element is not None:
             return self._sub_filled(self.element, node.path.name, node.path)
+        derived = self._derived(node)
+        if derived is not None:
+            return derived
         found = self._resolve(node.path)
         if found is None:
             return Const(False)
@@ -248,6 +275,9 @@ class _Planner(Transformer[Plan]):
     def compare(self, node: Compare) -> Plan:
         if self.element is not None:
             return self._element_compare(self.element, node.path.name, node)
+        derived = self._derived(node)
+        if derived is not None:
+            return derived
         found = self._resolve(node.path)
         if found is None:
             return Const(False)
@@ -306,6 +336,8 @@ class _Planner(Transformer[Plan]):
         """``node`` on the sub-attribute ``name`` of one element (``whole``: the ``ne`` and
         ``null`` cases are the caller's, across every element)."""
         sub = element.attribute.sub_attribute(name) if element.attribute.is_complex else None
+        if element.attribute.is_complex and sub is None:
+            return self._unknown(node.path)
         target = sub if sub is not None else element.attribute
         if not whole:
             return self._nulls(
@@ -324,6 +356,8 @@ class _Planner(Transformer[Plan]):
         return Test(column.name, op, host_value(node.value, target), folded=_folded(target))
 
     def _sub_filled(self, element: Element, name: str, path: AttrPath) -> Plan:
+        if element.attribute.is_complex and element.attribute.sub_attribute(name) is None:
+            return self._unknown(path)
         constant = element.constant(name)
         if constant is not None:
             return Const(constant not in ("", []))

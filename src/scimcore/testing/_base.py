@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import attrs
 import pytest
 
-from scimcore.filter import AttrPath, walk
+from scimcore.filter import AttrPath, Compare, Present, ValuePath, walk
 from scimcore.filter import Filter as FilterNode
 from scimcore.models import Group, User
 from scimcore.schema import AttributeType
@@ -92,9 +92,23 @@ class StoreShape:
         return self.keeps(path) and not multi
 
     def keeps_filter(self, node: FilterNode) -> bool:
-        """Whether every attribute a filter names (a ``[…]``'s by its own path too) is kept."""
-        paths = [n.path for n in walk(node) if hasattr(n, "path")]
-        return all(self.keeps(path) for path in paths if isinstance(path, AttrPath))
+        """Whether every attribute a filter names is kept; inside a ``[…]`` the paths are
+        sub-attributes of the bracketed one (``emails[primary eq true]`` names
+        ``emails.primary``)."""
+        paths: list[str | AttrPath] = []
+        for part in walk(node, into_value_paths=False):
+            if isinstance(part, ValuePath):
+                paths.append(part.path)
+                paths.extend(
+                    f"{part.path}.{inner.path.name}"
+                    for inner in walk(part.filter)
+                    if isinstance(inner, Compare | Present)
+                )
+            else:
+                path = getattr(part, "path", None)
+                if isinstance(path, AttrPath):
+                    paths.append(path)
+        return all(self.keeps(path) for path in paths)
 
     def require(self, model: type[Any]) -> None:
         """Skip the test unless the store keeps ``model``."""
@@ -128,6 +142,13 @@ class ContractBase:
     threads: ClassVar[int] = 8
     #: An ``id`` a client may give a new resource (a store keyed by integers takes digits).
     given_id: ClassVar[str] = "fixed-id"
+
+    def thread_done(self) -> None:
+        """Called by each writer thread the contract starts, as it ends: a store whose
+        connections are per thread (Django's) closes that thread's here.
+
+        >>> ContractBase().thread_done()  # nothing by default
+        """
 
     @pytest.fixture
     def store(self) -> Iterator[ResourceStore]:

@@ -114,6 +114,8 @@ class PagingContract(ContractBase):
                     i += 1
             except BaseException as exc:
                 errors.append(exc)
+            finally:
+                self.thread_done()
 
         thread = threading.Thread(target=writer)
         thread.start()

@@ -28,6 +28,8 @@ class ThreadsContract(ContractBase):
                 work(n)
             except BaseException as exc:
                 errors.append(exc)
+            finally:
+                self.thread_done()
 
         workers = [threading.Thread(target=run, args=(n,)) for n in range(self.threads)]
         for worker in workers:

@@ -1,7 +1,8 @@
 """A :class:`~scimcore.mapping.Plan` as a Django ORM ``Q`` object on a host model.
 
-The semantics are :mod:`scimcore.contrib.sqlalchemy`'s: ``lower()`` against a
-value case-folded in Python for ``caseExact: false``; ``contains``,
+The semantics are :mod:`scimcore.contrib.sqlalchemy`'s: ``scimcore_fold()``
+(:class:`~scimcore.contrib.django.Fold`; ``Lower`` with ``folding="ascii"``)
+against a value case-folded in Python for ``caseExact: false``; ``contains``,
 ``startswith`` and ``endswith`` lookups (Django escapes ``%`` and ``_``), or,
 for a case-exact one on SQLite (whose ``LIKE`` ignores ASCII case),
 ``StrIndex``/``Left``/``Right``; text ordered by code point (``COLLATE "C"``
@@ -26,7 +27,8 @@ from django.db.models.lookups import (
     StartsWith,
 )
 
-from scimcore.mapping import All, Any_, Const, Filled, Negate, Plan, SortPlan, Test
+from scimcore.contrib.django._fold import Fold
+from scimcore.mapping import All, Any_, Const, Filled, Folding, Negate, Plan, SortPlan, Test
 
 __all__ = ["QRenderer"]
 
@@ -42,9 +44,14 @@ _PATTERNS = {"co": Contains, "sw": StartsWith, "ew": EndsWith}
 class QRenderer:
     """Renders plans over a Django model's fields for a database vendor."""
 
-    def __init__(self, model: type[Any], vendor: str) -> None:
+    def __init__(self, model: type[Any], vendor: str, folding: Folding = "unicode") -> None:
         self.model = model
         self.vendor = vendor
+        self.folding = folding
+
+    def fold(self, expression: Any) -> Any:
+        """The case fold of a text expression (see the module)."""
+        return Fold(expression) if self.folding == "unicode" else Lower(expression)
 
     def text_field(self, name: str) -> bool:
         """Whether a field keeps text."""
@@ -57,7 +64,7 @@ class QRenderer:
             return self.test(plan)
         if isinstance(plan, Filled):
             found = Q(IsNull(F(plan.column), False))
-            if plan.text:
+            if plan.text and self.text_field(plan.column):  # an integer key is never ""
                 found &= ~Q(Exact(F(plan.column), ""))
             return found
         if isinstance(plan, All | Any_):
@@ -77,7 +84,7 @@ class QRenderer:
         if plan.key and not self.text_field(plan.column):
             subject = Cast(subject, CharField())
         if plan.folded:
-            subject = Lower(subject)
+            subject = self.fold(subject)
         value, op = plan.value, plan.op
         if op == "eq":
             condition: Any = Exact(subject, value)
@@ -111,7 +118,7 @@ class QRenderer:
             if plan.text:
                 column = NullIf(column, Value(""))
             if plan.folded:
-                column = Lower(column)
+                column = self.fold(column)
             parts.append(column)
         value = parts[0] if len(parts) == 1 else Coalesce(*parts)
         if plan.text and self.vendor == "postgresql":

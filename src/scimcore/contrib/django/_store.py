@@ -8,6 +8,9 @@ shipped stores' one page assembly (:func:`scimcore.stores.paging`) over
 querysets ordered by ``(missing, value, pk)``. Writes lock the row
 (``select_for_update`` where the database has it), compare the version, and
 raise it; the model's unique constraints become ``409 uniqueness``.
+Case-insensitive text is compared through ``scimcore_fold()``
+(:mod:`scimcore.contrib.django._fold`); a PostgreSQL database without it
+raises :class:`~scimcore.mapping.FoldMissing`.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ import datetime
 from collections.abc import Generator
 from typing import Any, TypeVar
 
-from django.db import DataError, IntegrityError, connections, transaction
+from django.db import DataError, IntegrityError, ProgrammingError, connections, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from scimcore._drive import drive
 from scimcore.codecs.v2 import encode
+from scimcore.contrib.django._fold import register_open
 from scimcore.contrib.django._render import QRenderer
 from scimcore.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
-from scimcore.mapping import AttributeMap, Const
+from scimcore.mapping import AttributeMap, Const, Folding, FoldMissing, is_missing_fold
 from scimcore.schema import Schema
 from scimcore.storage import CursorCodec, Page, Query, SortKey, resolve_sort, versions_match
 from scimcore.storage._change import Change, apply_change, same_but_meta
@@ -43,7 +47,9 @@ class DjangoStore(NativeUpdate):
     """A SCIM store on a host's Django model, its attributes placed by an attribute map.
 
     ``using`` is the database alias; the map's model (``User``) is the one
-    resource type this store keeps.
+    resource type this store keeps. ``folding="ascii"`` compares case-insensitive
+    text with ``Lower()`` instead of ``scimcore_fold()`` (exact only while the
+    host's text is ASCII).
     """
 
     def __init__(
@@ -55,8 +61,10 @@ class DjangoStore(NativeUpdate):
         cursor_secret: bytes | None = None,
         cursor_timeout: float | None = 3600.0,
         clock: Clock = utcnow,
+        folding: Folding = "unicode",
     ) -> None:
         self.host_model = model
+        self.folding = folding
         self.map = attribute_map
         self.model = attribute_map.model
         self.using = using
@@ -65,6 +73,7 @@ class DjangoStore(NativeUpdate):
         self.key = attribute_map.id.name
         field = model._meta.get_field(self.key)
         self.integer_key = field.get_internal_type() in _INTEGER_KEYS
+        register_open(using)
 
     @property
     def objects(self) -> Any:
@@ -74,7 +83,7 @@ class DjangoStore(NativeUpdate):
     @property
     def render(self) -> QRenderer:
         """The ``Q`` renderer for the store's database."""
-        return QRenderer(self.host_model, connections[self.using].vendor)
+        return QRenderer(self.host_model, connections[self.using].vendor, self.folding)
 
     def served_schema(self, schema: Schema) -> Schema:
         """The schema as this store keeps it (the attribute map's attributes only)."""
@@ -252,8 +261,13 @@ class DjangoStore(NativeUpdate):
         def load(found: list[Any]) -> list[Any]:
             return [self.map.read(row) for row in found]
 
-        with transaction.atomic(using=self.using):
-            return drive(paging(query, self.codec, fetch, key_of, load), _nothing)
+        try:
+            with transaction.atomic(using=self.using):
+                return drive(paging(query, self.codec, fetch, key_of, load), _nothing)
+        except ProgrammingError as exc:
+            if is_missing_fold(exc.__cause__ or exc):
+                raise FoldMissing from None
+            raise
 
     def _after(self, ask: Rows, sorted_by: bool, datetimes: bool) -> Q:
         assert ask.after is not None

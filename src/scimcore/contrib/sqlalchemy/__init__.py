@@ -11,6 +11,7 @@
 ...     username: Mapped[str] = mapped_column(String(100), unique=True)
 ...     version: Mapped[int] = mapped_column(Integer, default=1)
 >>> engine = create_engine("sqlite://")
+>>> install_fold(engine)  # scimcore_fold(), which case-insensitive filters compare with
 >>> Base.metadata.create_all(engine)
 >>> accounts = AttributeMap(User, {"userName": "username"}, version="version")
 >>> store = MappedStore(engine, Account, accounts)
@@ -21,9 +22,14 @@
 >>> page = store.search(Query(models=User, filter='userName eq "BJENSEN"'))
 >>> [u.user_name for u in page.resources]
 ['bjensen']
+>>> _ = store.create(User(user_name="Straße"))
+>>> page = store.search(Query(models=User, filter='userName sw "STRASS"'))
+>>> [u.user_name for u in page.resources]
+['Straße']
 """
 
+from scimcore.contrib.sqlalchemy._fold import folded, install_fold
 from scimcore.contrib.sqlalchemy._render import Renderer
 from scimcore.contrib.sqlalchemy._store import MappedStore
 
-__all__ = ["MappedStore", "Renderer"]
+__all__ = ["MappedStore", "Renderer", "folded", "install_fold"]

@@ -1,11 +1,13 @@
 """A :class:`~scimcore.mapping.Plan` as a SQLAlchemy 2.x expression on a mapped class.
 
-Case-insensitive comparisons are ``lower(column)`` against a value case-folded in
-Python: exact for ASCII; for other letters, SQLite's ``lower()`` folds none and
-PostgreSQL's follows the database's collation (docs/own-table.md). ``co``,
-``sw`` and ``ew`` are ``LIKE`` with ``%`` and ``_`` escaped; a case-exact one
-on SQLite, whose ``LIKE`` ignores ASCII case, is ``instr``/``substr`` instead.
-Text orders by code point: PostgreSQL compares with ``COLLATE "C"``.
+Case-insensitive comparisons are ``scimcore_fold(column)`` (the evaluator's
+case folding in SQL, :func:`~scimcore.contrib.sqlalchemy.install_fold`) against
+a value folded in Python; with ``folding="ascii"`` they are ``lower(column)``,
+exact only while the host's text is ASCII. ``co``, ``sw`` and ``ew`` are
+``LIKE`` with ``%`` and ``_`` escaped (on folded text SQLite's ``LIKE``, which
+ignores ASCII case, meets no ASCII capital); a case-exact one on SQLite is
+``instr``/``substr`` instead. Text orders by code point: PostgreSQL compares
+with ``COLLATE "C"``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, not_, or_, true
 from sqlalchemy.sql.elements import literal
 
-from scimcore.mapping import All, Any_, Const, Filled, Negate, Plan, SortPlan, Test
+from scimcore.contrib.sqlalchemy._fold import folded
+from scimcore.mapping import All, Any_, Const, Filled, Folding, Negate, Plan, SortPlan, Test
 
 __all__ = ["Renderer"]
 
@@ -24,9 +27,14 @@ __all__ = ["Renderer"]
 class Renderer:
     """Renders plans over ``mapped_class`` for a database dialect (``sqlite``, ``postgresql``…)."""
 
-    def __init__(self, mapped_class: type[Any], dialect: str) -> None:
+    def __init__(self, mapped_class: type[Any], dialect: str, folding: Folding = "unicode") -> None:
         self.mapped_class = mapped_class
         self.dialect = dialect
+        self.folding = folding
+
+    def fold(self, expression: Any) -> Any:
+        """The case fold of a text expression (see the module)."""
+        return folded(expression) if self.folding == "unicode" else func.lower(expression)
 
     def column(self, name: str) -> Any:
         """The mapped class's attribute ``name`` (a column expression)."""
@@ -51,7 +59,7 @@ class Renderer:
             return self.test(plan)
         if isinstance(plan, Filled):
             column = self.column(plan.column)
-            if plan.text:
+            if plan.text and self.python_type(plan.column) in (str, None):  # an integer key: no ""
                 return and_(column.is_not(None), column != "")
             return column.is_not(None)  # type: ignore[no-any-return]
         if isinstance(plan, Const):
@@ -76,7 +84,7 @@ class Renderer:
         if plan.key and self.python_type(plan.column) is not str:
             subject = cast(column, String)
         if plan.folded:
-            subject = func.lower(subject)
+            subject = self.fold(subject)
         value = self.value(plan.column, plan.value)
         op = plan.op
         text = isinstance(value, str)
@@ -122,7 +130,7 @@ class Renderer:
             if plan.text:
                 column = func.nullif(column, "")
             if plan.folded:
-                column = func.lower(column)
+                column = self.fold(column)
             parts.append(column)
         value = parts[0] if len(parts) == 1 else func.coalesce(*parts)
         if plan.text and self.dialect == "postgresql":

@@ -11,6 +11,10 @@ offsets and RFC 9865 cursors are the one page assembly of the shipped stores
 database has it; on SQLite a write that changes nothing takes the write lock
 before the row is read), compare the version (:func:`~scimcore.storage.versions_match`),
 and raise it; the host's unique constraints become ``409 uniqueness``.
+Case-insensitive text is compared through ``scimcore_fold``: registered on
+SQLite connections by the store, installed in PostgreSQL by
+:func:`~scimcore.contrib.sqlalchemy.install_fold` (without it, a search that
+needs it raises :class:`~scimcore.mapping.FoldMissing`).
 """
 
 from __future__ import annotations
@@ -22,14 +26,15 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scimcore._drive import drive
 from scimcore.codecs.v2 import encode
+from scimcore.contrib.sqlalchemy._fold import missing_fold, register_on_connect
 from scimcore.contrib.sqlalchemy._render import Renderer
 from scimcore.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
-from scimcore.mapping import AttributeMap
+from scimcore.mapping import AttributeMap, Folding, FoldMissing
 from scimcore.schema import Schema
 from scimcore.storage import CursorCodec, Page, Query, SortKey, resolve_sort, versions_match
 from scimcore.storage._change import Change, apply_change, same_but_meta
@@ -56,7 +61,9 @@ class MappedStore(NativeUpdate):
 
     ``bind`` is an :class:`~sqlalchemy.Engine` or a session factory; the map's model
     (``User``) is the one resource type this store keeps. ``cursor_secret`` signs
-    RFC 9865 cursors (give one to every process of a server).
+    RFC 9865 cursors (give one to every process of a server). ``folding="ascii"``
+    compares case-insensitive text with the database's ``lower()`` instead of
+    ``scimcore_fold`` (exact only while the host's text is ASCII).
     """
 
     def __init__(
@@ -68,6 +75,7 @@ class MappedStore(NativeUpdate):
         cursor_secret: bytes | None = None,
         cursor_timeout: float | None = 3600.0,
         clock: Clock = utcnow,
+        folding: Folding = "unicode",
     ) -> None:
         if isinstance(bind, sessionmaker):
             self.sessions = bind
@@ -78,7 +86,8 @@ class MappedStore(NativeUpdate):
         self.mapped_class = mapped_class
         self.map = attribute_map
         self.model = attribute_map.model
-        self.render = Renderer(mapped_class, engine.dialect.name)
+        self.render = Renderer(mapped_class, engine.dialect.name, folding)
+        register_on_connect(engine)
         self.locks = engine.dialect.name != "sqlite"
         self.codec = CursorCodec(cursor_secret, timeout=cursor_timeout)
         self.clock = clock
@@ -101,6 +110,10 @@ class MappedStore(NativeUpdate):
                 raise self._refused(exc) from None
             except DataError:  # a value too long for its column, or not of its type
                 raise InvalidValue(_UNFIT) from None
+            except ProgrammingError as exc:
+                if missing_fold(exc):
+                    raise FoldMissing from None
+                raise
 
     def _refused(self, exc: IntegrityError) -> InvalidValue | Uniqueness:
         text = str(exc.orig)
