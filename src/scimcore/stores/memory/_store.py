@@ -355,7 +355,8 @@ class MemoryStore(NativeUpdate):
                 return drive(paging(query, self.cursors, fetch, _seq_key, load), _no_steps)
             # The candidates are taken under the lock; the evaluator runs without it, so
             # that a long search never holds up the writes and reads beside it (a write
-            # puts a new Row, never changes one, so the rows taken stay as they were).
+            # puts a new Row, never changes one a reader holds, and the table settles an
+            # open row before handing it out: the rows taken stay as they were).
             candidates: dict[type[Any], list[Row]] = {}
             for model in query.models:
                 table = self._rows[self._name(model)]

@@ -142,6 +142,10 @@ class Table:
     For groups, ``listing(member)`` gives the rows whose ``members`` hold that
     value, from a map (member value → row ids) built on first use and kept
     current by writes (computed ``User.groups`` reads it on every read of a user).
+
+    Every row handed out (:meth:`get`, :meth:`rows`, :meth:`page`,
+    :meth:`candidates`) is settled (see :class:`Row`); the store calls every
+    method with its lock held.
     """
 
     def __init__(self) -> None:
