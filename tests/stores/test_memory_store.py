@@ -315,3 +315,23 @@ def test_readers_never_see_half_a_member_delta(toggles: list[int]) -> None:
         assert store.memberships(Group, [f"m{n}"])[f"m{n}"] == [
             (g.id, g.display_name) for g in page.resources
         ]
+
+
+def test_a_delta_keeps_encodes_key_order() -> None:
+    from scimcore.codecs.v2 import encode
+
+    store = MemoryStore()
+    group: Any = store.create(
+        Group(display_name="g", external_id="x", members=[GroupMember(value="a")])
+    )
+    _toggle(store, group.id, "b", False)
+    document = store.get_document(Group, group.id)
+    assert list(document) == list(encode(store.get(Group, group.id), full=True))
+    assert [m["value"] for m in document["members"]] == ["a", "b"]
+    _toggle(store, group.id, "a", True)
+    _toggle(store, group.id, "b", True)
+    assert "members" not in store.get_document(Group, group.id)
+    _toggle(store, group.id, "c", False)
+    document = store.get_document(Group, group.id)
+    assert list(document) == list(encode(store.get(Group, group.id), full=True))
+    assert [m["value"] for m in document["members"]] == ["c"]

@@ -41,7 +41,7 @@ from scimcore.stores.memory._search import (
     rows_in_memory,
     sort_value,
 )
-from scimcore.stores.memory._table import Elements, Row, Table, with_members
+from scimcore.stores.memory._table import Elements, Row, Table
 from scimcore.stores.sql._document import document_keys, search_document
 
 __all__ = ["MemoryStore"]
@@ -270,8 +270,8 @@ class MemoryStore(NativeUpdate):
             row.elements = None  # the new row owns them
             new = Row(
                 attrs.evolve(small, members=None),
-                with_members(wire, []),
-                with_members(search, []),
+                wire,  # its members are the added ones until settled, where they stay
+                search,
                 row.seq,
                 elements,
                 open=True,

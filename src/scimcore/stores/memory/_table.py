@@ -18,7 +18,7 @@ import attrs
 
 from scimcore.stores.sql._document import singular_value
 
-__all__ = ["Elements", "Row", "Table", "probe_for", "with_members"]
+__all__ = ["Elements", "Row", "Table", "probe_for"]
 
 
 @attrs.define
@@ -27,9 +27,10 @@ class Row:
 
     A row is never changed once a reader may hold it: a write puts a new row. The
     one exception is an *open* row, which only a member delta makes (so that an
-    add to a large group does not copy its member lists): its resource, wire and
-    search documents lack ``members``, which its :attr:`elements` hold, and
-    :meth:`settle` fills them in. Only the table holds an open row, and it settles
+    add to a large group does not copy its member lists): its resource has no
+    ``members`` and its documents only the added ones; its :attr:`elements` hold
+    them all, and :meth:`settle` puts them in (at the documents' ``members`` key,
+    so in encode's key order). Only the table holds an open row, and it settles
     one before handing it out (:meth:`Table.get`, :meth:`Table.rows`, …), under the
     store's lock; the next delta changes the elements, never a settled row's lists.
     """
