@@ -2,7 +2,7 @@
 
     python benchmarks/soak_connections.py [--half-headers 10000] [--bodies 500] [--rounds 2]
 
-Starts ``scimcore serve --memory`` (its defaults: ``--max-connections 1000``,
+Starts ``scimcore serve --memory`` (its defaults: ``--max-connections 500``,
 ``--read-timeout 10``), then, without a token, opens ``--half-headers``
 connections that send half a request head and stall, and ``--bodies``
 connections that announce a 1 MB body, send what the socket takes and stall.

@@ -196,3 +196,37 @@ def test_the_base_url_makes_every_location() -> None:
         assert meta == location
         location, _ = _created_location(port, "/scim/v1", "evil.test", V1_USER)
         assert location.startswith("https://scim.example.com/scim/v1/Users/")
+
+
+def test_one_timer_closes_each_connection_at_its_own_deadline() -> None:
+    """The read deadlines share one timer: the connections expire in the order their
+    requests began, a restarted deadline counts from its restart, and a connection taken
+    off (its request arrived) never expires."""
+    import asyncio
+
+    from scimcore._guard import _Deadlines
+
+    expired: list[str] = []
+
+    class Connection:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def _too_slow(self) -> None:
+            expired.append(self.name)
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        deadlines = _Deadlines(0.05)
+        first, second, answered, restarted = (Connection(n) for n in ("a", "b", "c", "d"))
+        for connection in (first, restarted, second, answered):
+            deadlines.start(connection, loop)
+        deadlines.started.pop(answered)
+        await asyncio.sleep(0.02)
+        deadlines.start(restarted, loop)  # its next request began: a new deadline
+        while len(expired) < 3:
+            await asyncio.sleep(0.01)
+        assert deadlines.timer is None and not deadlines.started
+
+    asyncio.run(run())
+    assert expired == ["a", "b", "d"]

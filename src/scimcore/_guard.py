@@ -51,11 +51,15 @@ class Limits:
     """How long a request may take to arrive, and how many connections may be open.
 
     >>> Limits().read_timeout, Limits().max_connections
-    (10.0, 1000)
+    (10.0, 500)
     """
 
     read_timeout: float = 10.0
-    max_connections: int = 1000
+    #: Each open connection holds ~5 KB of Python objects (uvicorn's protocol, uvloop's
+    #: transport), and a flood that fills the cap leaves part of the memory it took
+    #: held by the few objects that outlive it: 500 keeps that within a tenth of a
+    #: fresh server's (``benchmarks/soak_connections.py``); an identity provider uses a few.
+    max_connections: int = 500
 
 
 def _base_protocol() -> type[asyncio.Protocol]:
@@ -84,9 +88,10 @@ def guarded_protocol(limits: Limits, base: type[Any] | None = None) -> type[asyn
     #: The connections waiting for (the rest of) a request, longest-waiting first: the
     #: one to close is found in constant time, however many are open.
     waiting: OrderedDict[Any, None] = OrderedDict()
+    #: The read deadlines: the connections receiving a request, in the order they began.
+    deadlines = _Deadlines(limits.read_timeout)
 
     class GuardedProtocol(parent):  # type: ignore[misc]
-        _deadline: asyncio.TimerHandle | None = None
         _waiting_since: float = 0.0
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -104,7 +109,7 @@ def guarded_protocol(limits: Limits, base: type[Any] | None = None) -> type[asyn
             super().data_received(data)
             if not self._waiting():
                 self._disarm()
-            elif self._deadline is None:
+            elif self not in deadlines.started:
                 self._arm()
 
         def on_response_complete(self) -> None:
@@ -125,24 +130,57 @@ def guarded_protocol(limits: Limits, base: type[Any] | None = None) -> type[asyn
             return cycle is None or cycle.response_complete or cycle.more_body
 
         def _arm(self) -> None:
-            self._disarm()
-            self._waiting_since = time.monotonic()
-            self._deadline = self.loop.call_later(limits.read_timeout, self._too_slow)
+            waiting.pop(self, None)
+            self._waiting_since = deadlines.start(self, self.loop)
             waiting[self] = None
 
         def _disarm(self) -> None:
             waiting.pop(self, None)
-            if self._deadline is not None:
-                self._deadline.cancel()
-                self._deadline = None
+            deadlines.started.pop(self, None)
 
         def _too_slow(self) -> None:
-            self._deadline = None
             waiting.pop(self, None)
             if self._waiting() and not self.transport.is_closing():
                 self.transport.close()
 
     return GuardedProtocol
+
+
+class _Deadlines:
+    """The read deadlines of every connection on one timer.
+
+    ``started`` holds the connections whose request (or first request) has
+    begun, in the order it began (with the time, ``when``), so the next to
+    expire is always the first; one timer, set for it, closes the expired ones
+    and sets itself for the next. A timer per connection instead would cost a
+    timer object per connection of a flood (which outlives it in the allocator's
+    memory), and its cancellation on every request.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.started: OrderedDict[Any, float] = OrderedDict()
+        self.timer: asyncio.TimerHandle | None = None
+
+    def start(self, connection: Any, loop: asyncio.AbstractEventLoop) -> float:
+        """Start ``connection``'s deadline now (again, if it had one); the time now."""
+        now = time.monotonic()
+        self.started.pop(connection, None)
+        self.started[connection] = now
+        if self.timer is None:
+            self.timer = loop.call_later(self.timeout, self._expire, loop)
+        return now
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.timer = None
+        now = time.monotonic()
+        while self.started:
+            connection, began = next(iter(self.started.items()))
+            if began + self.timeout > now:
+                self.timer = loop.call_later(began + self.timeout - now, self._expire, loop)
+                return
+            del self.started[connection]
+            connection._too_slow()
 
 
 class _Surge:

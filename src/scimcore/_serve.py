@@ -119,9 +119,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-connections",
         type=int,
-        default=1000,
+        default=Limits().max_connections,
         metavar="N",
-        help="open connections at most; beyond, the longest-waiting idle one is closed (1000)",
+        help="open connections at most; beyond, the longest-waiting idle one is closed (500)",
     )
     serve.add_argument(
         "--query-timeout",

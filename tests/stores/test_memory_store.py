@@ -218,3 +218,120 @@ def test_memberships_follow_every_group_write(
         for member in {m.value for m in group.members}:
             expected[member].append((group.id, group.display_name))
     assert store.memberships(Group, wanted) == expected
+
+
+# -------------------------------------------------------------------- member deltas
+
+
+def _toggle(store: MemoryStore, group_id: str, value: str, present: bool) -> Any:
+    """Remove ``value`` from the group's members if ``present``, else add it: a delta."""
+    from scimcore.patch import patch_result
+
+    if present:
+        operation: dict[str, Any] = {"op": "remove", "path": f'members[value eq "{value}"]'}
+    else:
+        operation = {"op": "add", "path": "members", "value": [{"value": value}]}
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [operation]}
+    meta = store.update_members(Group, group_id, [value], lambda g: patch_result(g, body))
+    assert meta is not None  # a delta, not left to the whole-resource PATCH
+    return meta
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=60))
+def test_readers_never_see_half_a_member_delta(toggles: list[int]) -> None:
+    """Threads read a group (get, get_document, each kind of search) while another applies
+    member deltas: every copy read holds exactly the members of the version it carries,
+    and a search on ``members.value`` returns only groups that hold that value."""
+    import sys
+    import threading
+
+    store = MemoryStore()
+    initial = [f"m{i}" for i in range(0, 400, 2)]  # m0, m2, …: the even values to m398
+    group: Any = store.create(
+        Group(display_name="g", members=[GroupMember(value=v) for v in initial])
+    )
+    store.create(Group(display_name="other", members=[GroupMember(value="m1")]))
+    expected: dict[str, list[str]] = {group.meta.version: list(initial)}
+    seen: list[tuple[str, str, list[str]]] = []  # (how, version, member values)
+    misses: list[str] = []
+    done = threading.Event()
+
+    def values(resource: Any) -> list[str]:
+        return [m.value for m in resource.members or []]
+
+    def read(kind: int) -> None:
+        while not done.is_set():
+            if kind == 0:
+                found: Any = store.get(Group, group.id)
+                seen.append(("get", found.meta.version, values(found)))
+                document = store.get_document(Group, group.id)
+                members = [m["value"] for m in document.get("members", [])]
+                seen.append(("get_document", document["meta"]["version"], members))
+            elif kind == 1:  # narrowed by the hash column, in creation order, every row
+                for text in ('displayName eq "g"', None, "members pr"):
+                    page = store.search(Query(models=(Group,), filter=text))
+                    for found in page.resources:
+                        if found.id == group.id:
+                            seen.append((str(text), found.meta.version, values(found)))
+                page_of_documents = store.search_documents(Query(models=(Group,), count=1))
+                for document in page_of_documents.resources:
+                    members = [m["value"] for m in document.get("members", [])]
+                    seen.append(("documents", document["meta"]["version"], members))
+            else:
+                for n in (1, 3, 4):
+                    text = f'members.value eq "m{n}"'
+                    for found in store.search(Query(models=(Group,), filter=text)).resources:
+                        if f"m{n}" not in values(found):
+                            misses.append(f"{text}: {found.display_name} {values(found)}")
+                        if found.id == group.id:
+                            seen.append((text, found.meta.version, values(found)))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    readers = [threading.Thread(target=read, args=(kind,)) for kind in range(3)]
+    try:
+        for reader in readers:
+            reader.start()
+        members = list(initial)
+        for n in toggles:
+            value = f"m{n}"
+            meta = _toggle(store, group.id, value, value in members)
+            members = [m for m in members if m != value] if value in members else [*members, value]
+            expected[meta.version] = list(members)
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+        sys.setswitchinterval(interval)
+    assert misses == []
+    assert [(how, version) for how, version, got in seen if got != expected[version]] == []
+    assert values(store.get(Group, group.id)) == members
+    # The members.value index and the filters agree with the final members.
+    for n in range(41):
+        page = store.search(Query(models=(Group,), filter=f'members.value eq "m{n}"'))
+        holds = [g.display_name for g in page.resources]
+        assert holds == (["g"] if f"m{n}" in members else []) + (["other"] if n == 1 else [])
+        assert store.memberships(Group, [f"m{n}"])[f"m{n}"] == [
+            (g.id, g.display_name) for g in page.resources
+        ]
+
+
+def test_a_delta_keeps_encodes_key_order() -> None:
+    from scimcore.codecs.v2 import encode
+
+    store = MemoryStore()
+    group: Any = store.create(
+        Group(display_name="g", external_id="x", members=[GroupMember(value="a")])
+    )
+    _toggle(store, group.id, "b", False)
+    document = store.get_document(Group, group.id)
+    assert list(document) == list(encode(store.get(Group, group.id), full=True))
+    assert [m["value"] for m in document["members"]] == ["a", "b"]
+    _toggle(store, group.id, "a", True)
+    _toggle(store, group.id, "b", True)
+    assert "members" not in store.get_document(Group, group.id)
+    _toggle(store, group.id, "c", False)
+    document = store.get_document(Group, group.id)
+    assert list(document) == list(encode(store.get(Group, group.id), full=True))
+    assert [m["value"] for m in document["members"]] == ["c"]

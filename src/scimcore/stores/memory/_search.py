@@ -37,7 +37,7 @@ def narrowed(table: Table, node: Any, model: type[Any]) -> Iterable[Row]:
     """
     narrowing = remembered(node, ("narrowing", model), lambda: _narrowing(node, model))
     if narrowing is None:
-        return table.by_id.values()
+        return table.rows()
     return table.candidates(*narrowing)
 
 

@@ -97,7 +97,7 @@ class MemoryStore(NativeUpdate):
     # -- helpers ---------------------------------------------------------------------------
 
     def _row(self, name: str, resource_id: str | None) -> Row:
-        row = self._rows[name].by_id.get(resource_id or "")
+        row = self._rows[name].get(resource_id or "")
         if row is None:
             raise self.config.not_found(name, resource_id)
         return row
@@ -114,7 +114,7 @@ class MemoryStore(NativeUpdate):
             self._owners[claim] = owner
 
     def _release(self, name: str, owner: str) -> None:
-        row = self._rows[name].by_id.get(owner)
+        row = self._rows[name].get(owner)
         if row is not None:
             for claim in unique_values(self.config.rules[name], row.search):
                 if self._owners.get(claim) == owner:
@@ -146,7 +146,7 @@ class MemoryStore(NativeUpdate):
         name = self._name(type(resource))
         with self._lock:
             resource_id = getattr(resource, "id", None) or new_id()
-            if resource_id in self._rows[name].by_id:
+            if resource_id in self._rows[name]:
                 raise Uniqueness(f"id {resource_id!r} is already taken.")
             return self._keep(name, self._stamped(resource, resource_id, None))  # type: ignore[no-any-return]
 
@@ -226,7 +226,10 @@ class MemoryStore(NativeUpdate):
         """
         name = self._name(model)
         with self._lock:
-            row = self._row(name, resource_id)
+            table = self._rows[name]
+            row = table.get(resource_id, settled=False)  # an open row stays open
+            if row is None:
+                raise self.config.not_found(name, resource_id)
             check_version(expected_version, row.resource.meta.version)
             elements = row.elements = row.elements or Elements.of(row)
             if elements is None:
@@ -251,7 +254,11 @@ class MemoryStore(NativeUpdate):
             wire, search = _documents(small)
             new_wire = wire.get("members", [])
             new_search = search.get("members", [])
-            row.elements = None  # the new row owns them (a failure below leaves none)
+            if not len(new_keys) == len(small.members) == len(new_wire) == len(new_search):
+                return None  # pragma: no cover - encode keeps one element per member
+            # Nothing below fails: the elements change in place, and the new row is open
+            # (its member lists are made when it is first read, not by every delta). The
+            # old row's lists, if it has any, are left to the searches reading them.
             for key in gone:
                 del elements.resource[key], elements.wire[key], elements.search[key]
             for key, member, wire_member, search_member in zip(
@@ -260,22 +267,16 @@ class MemoryStore(NativeUpdate):
                 elements.resource[key] = member
                 elements.wire[key] = wire_member
                 elements.search[key] = search_member
-            if gone:  # rebuilt from the index, in order, without them
-                members = list(elements.resource.values())
-                wire_members = list(elements.wire.values())
-                search_members = list(elements.search.values())
-            else:  # new lists for the new row, the old ones left to the searches reading them
-                members = (row.resource.members or []) + small.members
-                wire_members = (row.wire.get("members") or []) + new_wire
-                search_members = (row.search.get("members") or []) + new_search
+            row.elements = None  # the new row owns them
             new = Row(
-                attrs.evolve(small, members=members),
-                _with_members(wire, wire_members),
-                _with_members(search, search_members),
+                attrs.evolve(small, members=None),
+                wire,  # its members are the added ones until settled, where they stay
+                search,
                 row.seq,
                 elements,
+                open=True,
             )
-            self._rows[name].put_delta(resource_id, new, [m.value for m in added], removed_values)
+            table.put_delta(resource_id, new, [m.value for m in added], removed_values)
             return clone(new.resource.meta)  # type: ignore[no-any-return]
 
     def delete(
@@ -354,14 +355,15 @@ class MemoryStore(NativeUpdate):
                 return drive(paging(query, self.cursors, fetch, _seq_key, load), _no_steps)
             # The candidates are taken under the lock; the evaluator runs without it, so
             # that a long search never holds up the writes and reads beside it (a write
-            # puts a new Row, never changes one, so the rows taken stay as they were).
+            # puts a new Row, never changes one a reader holds, and the table settles an
+            # open row before handing it out: the rows taken stay as they were).
             candidates: dict[type[Any], list[Row]] = {}
             for model in query.models:
                 table = self._rows[self._name(model)]
                 if query.filter is not None and self.scan_columns:
                     candidates[model] = list(narrowed(table, query.filter, model))
                 else:
-                    candidates[model] = list(table.by_id.values())
+                    candidates[model] = list(table.rows())
         deadline = query.deadline
         if deadline is not None:
             deadline.check()
@@ -394,7 +396,7 @@ class MemoryStore(NativeUpdate):
         def fetch(ask: Rows) -> Generator[None, None, Found[Row]]:
             yield from ()
             stop = None if ask.limit is None else ask.offset + ask.limit
-            return len(table.by_id), list(itertools.islice(table.by_id.values(), ask.offset, stop))
+            return len(table), table.page(ask.offset, stop)
 
         return fetch
 
@@ -403,7 +405,7 @@ class MemoryStore(NativeUpdate):
 
     def __len__(self) -> int:
         with self._lock:
-            return sum(len(table.by_id) for table in self._rows.values())
+            return sum(len(table) for table in self._rows.values())
 
 
 #: Rows the evaluator tests between two looks at the search's deadline.
@@ -421,21 +423,6 @@ def _documents(resource: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     model = type(resource)
     wire = encode(resource, full=True)
     return wire, search_document(wire, resource_type_of(model), registry_of(model))
-
-
-def _with_members(document: dict[str, Any], members: list[Any]) -> dict[str, Any]:
-    """``document`` with these ``members`` (none: the key left out), in encode's key order."""
-    out: dict[str, Any] = {}
-    for key, value in document.items():
-        if key == "meta" and "members" not in out and members:
-            out["members"] = members
-        if key != "members":
-            out[key] = value
-        elif members:
-            out["members"] = members
-    if members and "members" not in out:
-        out["members"] = members
-    return out
 
 
 def _seq_key(row: Row) -> SortKey:

@@ -8,9 +8,10 @@ in C over a ``bytearray``) instead of running the evaluator on every row.
 
 from __future__ import annotations
 
+import itertools
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import attrs
@@ -22,7 +23,17 @@ __all__ = ["Elements", "Row", "Table", "probe_for"]
 
 @attrs.define
 class Row:
-    """One resource as the memory store keeps it."""
+    """One resource as the memory store keeps it.
+
+    A row is never changed once a reader may hold it: a write puts a new row. The
+    one exception is an *open* row, which only a member delta makes (so that an
+    add to a large group does not copy its member lists): its resource has no
+    ``members`` and its documents only the added ones; its :attr:`elements` hold
+    them all, and :meth:`settle` puts them in (at the documents' ``members`` key,
+    so in encode's key order). Only the table holds an open row, and it settles
+    one before handing it out (:meth:`Table.get`, :meth:`Table.rows`, …), under the
+    store's lock; the next delta changes the elements, never a settled row's lists.
+    """
 
     resource: Any
     #: The wire document, ``encode(resource, full=True)``: what get_document and
@@ -35,6 +46,47 @@ class Row:
     #: A group's ``members`` by folded value, built by the first member delta and carried
     #: to the row that delta writes (a full write starts again without).
     elements: Elements | None = None
+    #: Whether the members are still to be filled in from :attr:`elements`.
+    open: bool = False
+
+    def settle(self) -> None:
+        """Fill in an open row's members from its elements (O(members), once)."""
+        if not self.open:
+            return
+        elements = self.elements
+        assert elements is not None
+        self.resource = attrs.evolve(self.resource, members=list(elements.resource.values()))
+        self.wire = with_members(self.wire, list(elements.wire.values()))
+        self.search = with_members(self.search, list(elements.search.values()))
+        self.open = False
+
+    def member_values(self) -> list[Any]:
+        """The ``value`` of each member, read from the elements if the row is open."""
+        if self.open:
+            assert self.elements is not None
+            return [member.value for member in self.elements.resource.values()]
+        return [member.value for member in getattr(self.resource, "members", None) or ()]
+
+
+def with_members(document: dict[str, Any], members: list[Any]) -> dict[str, Any]:
+    """``document`` with these ``members`` (none: the key left out), in encode's key order.
+
+    >>> with_members({"id": "1", "meta": {}}, [{"value": "u1"}])
+    {'id': '1', 'members': [{'value': 'u1'}], 'meta': {}}
+    >>> with_members({"id": "1", "members": [{"value": "u1"}], "meta": {}}, [])
+    {'id': '1', 'meta': {}}
+    """
+    out: dict[str, Any] = {}
+    for key, value in document.items():
+        if key == "meta" and "members" not in out and members:
+            out["members"] = members
+        if key != "members":
+            out[key] = value
+        elif members:
+            out["members"] = members
+    if members and "members" not in out:
+        out["members"] = members
+    return out
 
 
 @attrs.define
@@ -91,20 +143,64 @@ class Table:
     For groups, ``listing(member)`` gives the rows whose ``members`` hold that
     value, from a map (member value → row ids) built on first use and kept
     current by writes (computed ``User.groups`` reads it on every read of a user).
+
+    Every row handed out (:meth:`get`, :meth:`rows`, :meth:`page`,
+    :meth:`candidates`) is settled (see :class:`Row`); the store calls every
+    method with its lock held.
     """
 
     def __init__(self) -> None:
-        self.by_id: dict[str, Row] = {}
+        self._by_id: dict[str, Row] = {}
         self._order: list[Row | None] = []
         self._position: dict[str, int] = {}
         self._columns: dict[tuple[str, ...], bytearray] = {}
         self._holes = 0
         self._listed: dict[Any, dict[str, None]] | None = None
+        #: The open rows (see :class:`Row`) by id: settled before they are handed out.
+        self._open: dict[str, Row] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, resource_id: str) -> bool:
+        return resource_id in self._by_id
+
+    def get(self, resource_id: str, *, settled: bool = True) -> Row | None:
+        """The row with this id, settled (or as it is: only a member delta, which
+        reads nothing but the row's ``meta`` and elements, asks for that)."""
+        row = self._by_id.get(resource_id)
+        if settled and row is not None and row.open:
+            row.settle()
+            del self._open[resource_id]
+        return row
+
+    def rows(self) -> Collection[Row]:
+        """Every row, settled, in creation order."""
+        self._settle_all()
+        return self._by_id.values()
+
+    def page(self, start: int, stop: int | None) -> list[Row]:
+        """The rows from ``start`` to ``stop`` in creation order, settled."""
+        rows = list(itertools.islice(self._by_id.values(), start, stop))
+        if self._open:
+            for row in rows:
+                self._settle(row)
+        return rows
+
+    def _settle(self, row: Row) -> None:
+        if row.open:
+            row.settle()
+            del self._open[row.resource.id]
+
+    def _settle_all(self) -> None:
+        for row in self._open.values():
+            row.settle()
+        self._open.clear()
 
     def put(self, resource_id: str, row: Row) -> None:
         """Add a new row, or replace the row with this id in its place."""
-        old = self.by_id.get(resource_id)
-        self.by_id[resource_id] = row
+        old = self.get(resource_id)
+        self._by_id[resource_id] = row
         if self._listed is not None:
             if old is not None:
                 self._unlist(resource_id, old)
@@ -122,9 +218,13 @@ class Table:
                 column[at : at + _CELL.size] = _cell(row.search, keys)
 
     def put_delta(self, resource_id: str, row: Row, added: list[Any], removed: list[Any]) -> None:
-        """Replace the row with this id by ``row``, whose members differ from the old
-        row's by ``added`` and ``removed`` values only (a member delta)."""
-        self.by_id[resource_id] = row
+        """Replace the row with this id by ``row`` (open, or not), whose members differ
+        from the old row's by ``added`` and ``removed`` values only (a member delta)."""
+        self._by_id[resource_id] = row
+        if row.open:
+            self._open[resource_id] = row
+        else:
+            self._open.pop(resource_id, None)
         if self._listed is not None:
             for value in removed:
                 listed = self._listed.get(value)
@@ -142,7 +242,8 @@ class Table:
 
     def remove(self, resource_id: str) -> None:
         """Remove the row with this id."""
-        old = self.by_id.pop(resource_id)
+        self._open.pop(resource_id, None)
+        old = self._by_id.pop(resource_id)
         if self._listed is not None:
             self._unlist(resource_id, old)
         position = self._position.pop(resource_id)
@@ -159,29 +260,30 @@ class Table:
             self._holes = 0
 
     def listing(self, member: Any) -> list[Row]:
-        """The rows whose ``members`` hold ``member``, in creation order."""
+        """The rows whose ``members`` hold ``member``, in creation order. They may be
+        open (see :class:`Row`): read their ``id`` and ``displayName``, not their members."""
         if self._listed is None:
             self._listed = {}
-            for resource_id, row in self.by_id.items():
+            for resource_id, row in self._by_id.items():
                 self._list(resource_id, row)
         listed = self._listed.get(member)
         if not listed:
             return []
-        return sorted((self.by_id[i] for i in listed), key=lambda row: row.seq)
+        return sorted((self._by_id[i] for i in listed), key=lambda row: row.seq)
 
     def _list(self, resource_id: str, row: Row) -> None:
         assert self._listed is not None
-        for member in getattr(row.resource, "members", None) or ():
-            self._listed.setdefault(member.value, {})[resource_id] = None
+        for value in row.member_values():
+            self._listed.setdefault(value, {})[resource_id] = None
 
     def _unlist(self, resource_id: str, row: Row) -> None:
         assert self._listed is not None
-        for member in getattr(row.resource, "members", None) or ():
-            listed = self._listed.get(member.value)
+        for value in row.member_values():
+            listed = self._listed.get(value)
             if listed is not None:
                 listed.pop(resource_id, None)
                 if not listed:
-                    del self._listed[member.value]
+                    del self._listed[value]
 
     def candidates(self, keys: tuple[str, ...], probe: re.Pattern[bytes]) -> list[Row]:
         """The rows whose search document may hold a value at ``keys`` (every row that
@@ -203,6 +305,8 @@ class Table:
                 continue
             row = self._order[position]
             if row is not None:
+                if row.open:
+                    self._settle(row)
                 found.append(row)
             match = search(column, at + _CELL.size)
         return found
