@@ -20,6 +20,7 @@ parameter is not that value is not kept: the queryset runs as usual.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
@@ -59,6 +60,7 @@ class Reader:
         #: The columns a row holds, in the order they are selected.
         self.names = wanted if self.plain else concrete
         self._lookups: weakref.WeakKeyDictionary[Any, _Lookup | None] = weakref.WeakKeyDictionary()
+        self._adding = threading.Lock()
 
     def rows(
         self, queryset: Any, extra: Sequence[str] = (), start: int = 0, stop: int | None = None
@@ -80,7 +82,9 @@ class Reader:
         lookup = self._lookups.get(connection)
         if self._fits(key, connection):
             if lookup is None and connection not in self._lookups:
-                lookup = self._lookups[connection] = self._compile(connection, key, value)
+                lookup = self._compile(connection, key, value)
+                with self._adding:  # each thread adds its own connection's
+                    self._lookups[connection] = lookup
         else:
             lookup = None  # Django answers it without asking the database (no row)
         if lookup is None:
