@@ -6,6 +6,8 @@ request handling (the test client, in process): scimcore's view
 (``scimcore.contrib.django.scim_urls``, a bearer token) against django-scim2 0.23's
 (``django_scim.urls``, a middleware setting ``request.user``). Cases: ``GET /Users/<id>``
 and ``GET /Users?filter=userName eq "…"`` (targets ≥3× the requests per second).
+A third row is Django's own floor: a view returning a fixed 600-byte JSON body through
+the same stack (its ratio is the share of a GET by id that is Django's, not scimcore's).
 """
 
 import os
@@ -24,6 +26,10 @@ CACHE = (
     / f"scimcore-bench-django-{N}-v{DATA_VERSION}.sqlite3"
 )
 TOKEN = "bench-token"
+#: The floor's body: a 600-byte JSON document, about the size of a user's.
+FIXED = (
+    b'{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"padding":"' + b"x" * 529 + b'"}'
+)
 
 
 def _configure() -> None:
@@ -110,6 +116,7 @@ def cases() -> list[Case]:
     if fresh:
         _build()
     from benchhost.models import Person
+    from django.http import HttpResponse
     from django.test import Client
     from django.urls import include, re_path
 
@@ -134,6 +141,7 @@ def cases() -> list[Case]:
     sys.modules["bench_django_urls"].urlpatterns = [  # type: ignore[attr-defined]
         *scim_urls(service, "ours/v2"),
         re_path(r"^theirs/v2/", include("django_scim.urls", namespace="scim")),
+        re_path(r"^floor/(?P<path>.*)$", lambda request, path: HttpResponse(FIXED)),
     ]
     client = Client()
     auth = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
@@ -152,10 +160,14 @@ def cases() -> list[Case]:
     def theirs_find() -> Any:
         return client.get(f"/theirs/v2/Users?{lookup}")
 
+    def floor() -> Any:
+        return client.get(f"/floor/Users/{person.pk}", **auth)
+
     for ours, theirs in ((ours_get, theirs_get), (ours_find, theirs_find)):
         mine, peer = ours(), theirs()
         assert mine.status_code == peer.status_code == 200, (mine.content, peer.content)
     assert ours_find().json()["totalResults"] == theirs_find().json()["totalResults"] == 1
+    assert len(floor().content) == len(FIXED) == 600
     return [
         Case(
             "GET /Users/<id>, 100k Django users: DjangoStore vs django-scim2",
@@ -171,6 +183,13 @@ def cases() -> list[Case]:
             theirs_find,
             peer_name="django-scim2 0.23.0",
             target=3,
+            number=200,
+        ),
+        Case(
+            "GET /Users/<id> against Django's floor (a fixed JSON view)",
+            ours_get,
+            floor,
+            peer_name="fixed 600-byte JSON view",
             number=200,
         ),
     ]

@@ -26,7 +26,7 @@ from typing import Any
 
 from scimcore.errors import NotFound
 from scimcore.service import Request, Response, ScimService
-from scimcore.service._http import BODY_METHODS, trusted_host
+from scimcore.service._http import BODY_METHODS, environ_headers, trusted_host
 
 __all__ = ["create_app"]
 
@@ -39,16 +39,6 @@ def _status_line(status: int) -> str:
         return f"{status} {HTTPStatus(status).phrase}"
     except ValueError:
         return f"{status} Unknown"
-
-
-def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
-    headers = []
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers.append((key[5:].replace("_", "-").lower(), value))
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            headers.append((key.replace("_", "-").lower(), value))
-    return headers
 
 
 def _body(environ: dict[str, Any], limit: int) -> bytes:
@@ -109,7 +99,7 @@ def create_app(
             error = NotFound(f"There is no endpoint at {path!r}.")
             response = service._error(error, Request(method, path))
         else:
-            headers = _headers(environ)
+            headers = environ_headers(environ)
             response = None
             if method in BODY_METHODS or environ.get("CONTENT_LENGTH"):
                 response = service.refuse_unauthenticated(

@@ -341,4 +341,5 @@ def _postgres(store: Any) -> bool:
         from django.db import connections
 
         return bool(connections[store.using].vendor == "postgresql")
+    store = getattr(store, "store", store)  # an async store, behind a BlockingStore
     return bool(store.render.dialect == "postgresql")

@@ -568,6 +568,26 @@ class AttributeMap:
         document.pop("meta", None)
         return hashlib.sha256(compact(document).encode()).hexdigest()[:16]
 
+    def read_columns(self) -> tuple[str, ...]:
+        """The host columns :meth:`read` reads (with ``getattr``), the key first; computed
+        getters may read more (:attr:`computed` says whether there are any).
+
+        >>> from scimcore.models import User
+        >>> AttributeMap(User, {"userName": "username"}, version="version").read_columns()
+        ('id', 'username', 'version')
+        """
+        names = [single.column.name for single in self.singles.values()]
+        for elements in self.elements.values():
+            names.extend(
+                column.name
+                for element in elements
+                if element.multi
+                for _, column in element.columns.values()
+            )
+        if self.version is not None:
+            names.append(self.version)
+        return (self.id.name, *dict.fromkeys(name for name in names if name != self.id.name))
+
     def created_column(self) -> str | None:
         """The column of ``meta.created``, if kept."""
         single = self.singles.get((self.base, "meta", "created"))

@@ -25,6 +25,7 @@ __all__ = [
     "Request",
     "Response",
     "dumps",
+    "environ_headers",
     "json_body",
     "json_response",
 ]
@@ -105,6 +106,21 @@ class Response:
 #: The methods that carry a body. The adapters refuse such a request (or one announcing a
 #: body) without a good bearer token before they read the body.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def environ_headers(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The request headers of a WSGI environ (or a Django ``request.META``), names lower-cased.
+
+    >>> environ_headers({"HTTP_IF_MATCH": 'W/"1"', "CONTENT_TYPE": "", "PATH_INFO": "/Users"})
+    [('if-match', 'W/"1"')]
+    """
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers.append((key[5:].replace("_", "-").lower(), value))
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            headers.append((key.replace("_", "-").lower(), value))
+    return headers
 
 
 def trusted_host(host: str, trusted: frozenset[str] | None) -> bool:

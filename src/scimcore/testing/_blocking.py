@@ -13,6 +13,9 @@ __all__ = ["BlockingStore"]
 
 T = TypeVar("T")
 
+#: The attributes of the async store a BlockingStore shows as its own.
+_SHAPE = frozenset({"model", "models", "served_schema"})
+
 
 class BlockingStore:
     """A sync face on an :class:`~scimcore.storage.AsyncResourceStore`, to run the contract on it.
@@ -47,6 +50,13 @@ class BlockingStore:
             blocking._stop()
             raise
         return blocking
+
+    def __getattr__(self, name: str) -> Any:
+        """The async store's shape, which the contract reads (``model``, ``models``,
+        ``served_schema``: plain attributes and methods, nothing to await)."""
+        if name in _SHAPE:
+            return getattr(self.store, name)
+        raise AttributeError(name)
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()

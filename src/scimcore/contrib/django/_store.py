@@ -26,6 +26,7 @@ from scimcore._drive import drive
 from scimcore.codecs.v2 import encode
 from scimcore.contrib.django._fold import register_open
 from scimcore.contrib.django._render import QRenderer
+from scimcore.contrib.django._rows import Reader
 from scimcore.errors import InvalidValue, NotFound, PreconditionFailed, Uniqueness
 from scimcore.mapping import AttributeMap, Const, Folding, FoldMissing, is_missing_fold
 from scimcore.schema import Schema
@@ -74,6 +75,7 @@ class DjangoStore(NativeUpdate):
         field = model._meta.get_field(self.key)
         self.integer_key = field.get_internal_type() in _INTEGER_KEYS
         register_open(using)
+        self.reader = Reader(model, attribute_map, using)
 
     @property
     def objects(self) -> Any:
@@ -109,12 +111,13 @@ class DjangoStore(NativeUpdate):
             return int(resource_id)
         return resource_id
 
-    def _row(self, resource_id: str, *, lock: bool = False) -> Any:
+    def _locked_row(self, resource_id: str) -> Any:
+        """The model instance with this ``id``, locked for a write."""
         key = self._key_of(resource_id)
         rows = self.objects.all()
-        if lock and connections[self.using].features.has_select_for_update:
+        if connections[self.using].features.has_select_for_update:
             rows = rows.select_for_update()
-        elif lock and key is not None:
+        elif key is not None:
             # SQLite has no row locks: a write that changes nothing takes the database's write
             # lock before the read, so two read-change-writes neither interleave nor deadlock.
             rows.filter(**{self.key: key}).update(**{self.key: F(self.key)})
@@ -157,7 +160,11 @@ class DjangoStore(NativeUpdate):
     def get(self, model: type[R], resource_id: str) -> R:
         """The resource with this ``id``."""
         self._check(model)
-        found: R = self.map.read(self._row(resource_id))
+        key = self._key_of(resource_id)
+        row = None if key is None else self.reader.by_key(key)
+        if row is None:
+            raise NotFound(f"{self.model.__name__} {resource_id!r} not found.")
+        found: R = self.map.read(row)
         return found
 
     def replace(self, resource: R, *, expected_version: str | None = None) -> R:
@@ -167,7 +174,7 @@ class DjangoStore(NativeUpdate):
         if resource_id is None:
             raise NotFound("A resource without an id cannot be replaced.")
         with transaction.atomic(using=self.using):
-            row = self._row(resource_id, lock=True)
+            row = self._locked_row(resource_id)
             if not versions_match(expected_version, self.map.etag(row)):
                 raise PreconditionFailed("The resource has changed on the server.")
             self.map.write(row, resource, now=self.clock(), new=False)
@@ -181,7 +188,7 @@ class DjangoStore(NativeUpdate):
         """Delete the row with this ``id``."""
         self._check(model)
         with transaction.atomic(using=self.using):
-            row = self._row(resource_id, lock=True)
+            row = self._locked_row(resource_id)
             if not versions_match(expected_version, self.map.etag(row)):
                 raise PreconditionFailed("The resource has changed on the server.")
             row.delete(using=self.using)
@@ -191,7 +198,7 @@ class DjangoStore(NativeUpdate):
     ) -> R:
         self._check(model)
         with transaction.atomic(using=self.using):
-            row = self._row(resource_id, lock=True)
+            row = self._locked_row(resource_id)
             current = self.map.read(row)
             before = encode(current, full=True)
             new = apply_change(change, current, expected_version)
@@ -245,9 +252,12 @@ class DjangoStore(NativeUpdate):
                 found = found.filter(self._after(ask, sorted_by, datetimes))
             names = ["scim_missing", "scim_sort", key] if sorted_by else [key]
             found = found.order_by(*(f"-{n}" if ask.descending else n for n in names))
-            total = rows.count() if ask.counted else 0
             stop = None if ask.limit is None else ask.offset + ask.limit
-            return total, list(found[ask.offset : stop])
+            page = self.reader.rows(found, names[:-1], ask.offset, stop)
+            total = ask.known_total(page) if ask.counted else 0
+            if total is None:
+                total = rows.count()
+            return total, page
 
         def key_of(row: Any) -> SortKey:
             seq = getattr(row, key)

@@ -1,4 +1,5 @@
-"""SCIM on a SQLAlchemy 2.x mapped class: :class:`MappedStore` (the ``sqlalchemy`` extra).
+"""SCIM on a SQLAlchemy 2.x mapped class: :class:`MappedStore`, and :class:`AsyncMappedStore`
+on an async engine (the ``sqlalchemy`` extra).
 
 >>> from sqlalchemy import create_engine, Integer, String
 >>> from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -26,10 +27,27 @@
 >>> page = store.search(Query(models=User, filter='userName sw "STRASS"'))
 >>> [u.user_name for u in page.resources]
 ['Straße']
+
+On an async engine (here aiosqlite's), :class:`AsyncMappedStore` runs the same
+operations, awaited; a service serves it with ``handle_async`` (ASGI):
+
+>>> import asyncio
+>>> from sqlalchemy.ext.asyncio import create_async_engine
+>>> async def main():
+...     engine = create_async_engine("sqlite+aiosqlite://")
+...     async with engine.begin() as connection:
+...         await connection.run_sync(Base.metadata.create_all)
+...     store = AsyncMappedStore(engine, Account, accounts)
+...     user = await store.create(User(user_name="bjensen"))
+...     found = await store.search(Query(models=User, filter='userName eq "BJENSEN"'))
+...     await engine.dispose()
+...     return user.meta.version, [u.id for u in found.resources]
+>>> asyncio.run(main())
+('W/"1"', ['1'])
 """
 
 from scimcore.contrib.sqlalchemy._fold import folded, install_fold
 from scimcore.contrib.sqlalchemy._render import Renderer
-from scimcore.contrib.sqlalchemy._store import MappedStore
+from scimcore.contrib.sqlalchemy._store import AsyncMappedStore, MappedStore
 
-__all__ = ["MappedStore", "Renderer", "folded", "install_fold"]
+__all__ = ["AsyncMappedStore", "MappedStore", "Renderer", "folded", "install_fold"]

@@ -49,6 +49,22 @@ class Rows(NamedTuple):
     offset: int
     counted: bool
 
+    def known_total(self, found: Sequence[Any]) -> int | None:
+        """The total when the rows found already tell it, so a store need not count:
+        from the first match (no ``after``), fewer rows than the limit, and some rows
+        unless they start at the first. ``None``: count.
+
+        >>> Rows(False, None, 100, 0, True).known_total(["a"])
+        1
+        >>> print(Rows(False, None, 1, 0, True).known_total(["a"]))
+        None
+        """
+        if self.after is not None or (self.limit is not None and len(found) >= self.limit):
+            return None
+        if not found and self.offset:
+            return None
+        return self.offset + len(found)
+
 
 #: What a store finds for :class:`Rows`: the total (when counted, else 0) and the rows.
 Found: TypeAlias = tuple[int, list[R]]
