@@ -39,10 +39,6 @@ __all__ = ["DjangoStore"]
 
 R = TypeVar("R")
 
-_INTEGER_KEYS = frozenset(
-    {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField"}
-)
-
 
 class DjangoStore(NativeUpdate):
     """A SCIM store on a host's Django model, its attributes placed by an attribute map.
@@ -72,10 +68,10 @@ class DjangoStore(NativeUpdate):
         self.codec = CursorCodec(cursor_secret, timeout=cursor_timeout)
         self.clock = clock
         self.key = attribute_map.id.name
-        field = model._meta.get_field(self.key)
-        self.integer_key = field.get_internal_type() in _INTEGER_KEYS
         register_open(using)
         self.reader = Reader(model, attribute_map, using)
+        #: Whether the key column holds integers (an id of anything else is found nowhere).
+        self.integer_key = self.reader.integer
 
     @property
     def objects(self) -> Any:

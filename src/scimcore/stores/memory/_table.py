@@ -169,9 +169,8 @@ class Table:
         """The row with this id, settled (or as it is: only a member delta, which
         reads nothing but the row's ``meta`` and elements, asks for that)."""
         row = self._by_id.get(resource_id)
-        if settled and row is not None and row.open:
-            row.settle()
-            del self._open[resource_id]
+        if settled and row is not None:
+            self._settle(row)
         return row
 
     def rows(self) -> Collection[Row]:
