@@ -41,8 +41,8 @@ import attrs
 __all__ = [
     "FailedAuthentications",
     "Limits",
+    "TOO_MANY",
     "guarded_protocol",
-    "limit_failed_authentications",
 ]
 
 
@@ -274,47 +274,11 @@ class FailedAuthentications:
         return None
 
 
-_TOO_MANY = json.dumps(
+#: The body of the 429 that replaces a 401 beyond a client's budget (``scimcore serve``).
+TOO_MANY = json.dumps(
     {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
         "status": "429",
         "detail": "Too many failed authentications from this address; retry later.",
     }
 ).encode()
-
-
-def limit_failed_authentications(app: Any, budget: FailedAuthentications) -> Any:
-    """Wrap an ASGI app: a 401 beyond the client address's budget is answered 429.
-
-    A request that authenticates is never refused, so a reverse proxy that
-    shows every client as one address keeps serving the clients that hold a
-    token; a client that keeps failing gets ``429 Too Many Requests`` with
-    ``Retry-After`` (RFC 6585 §4) instead of another 401.
-    """
-
-    async def wrapper(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        address = str((scope.get("client") or ("-",))[0])
-        replaced = False
-
-        async def spy(message: Any) -> None:
-            nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 401:
-                wait = budget.failed(address)
-                if wait is not None:
-                    replaced = True
-                    headers = [
-                        (b"content-type", b"application/scim+json"),
-                        (b"retry-after", str(wait).encode()),
-                        (b"content-length", str(len(_TOO_MANY)).encode()),
-                    ]
-                    await send({"type": "http.response.start", "status": 429, "headers": headers})
-                    await send({"type": "http.response.body", "body": _TOO_MANY})
-            if not replaced:
-                await send(message)
-
-        await app(scope, receive, spy)
-
-    return wrapper

@@ -168,6 +168,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+_LEVEL_NAMES = {
+    level: logging.getLevelName(level)
+    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
+}
+
+
 class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     r"""A stream handler that also takes request lines without a :class:`logging.LogRecord`.
 
@@ -189,6 +195,8 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
             JsonFormatter() if form == "json" else TextFormatter()
         )
         self.setFormatter(self.line_formatter)
+        #: Whether a request line's fields are written (JSON), not only its message (text).
+        self.wants_fields = form == "json"
         self._kept: list[str] = []
 
     def takes(self, logger: logging.Logger, level: int) -> bool:
@@ -207,7 +215,8 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     ) -> None:
         """Write one request's line (soon: at the end of the event loop's turn, if one runs)."""
         when = time.time() if created is None else created
-        text = self.line_formatter.line(when, logging.getLevelName(level), message, fields)
+        name = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
+        text = self.line_formatter.line(when, name, message, fields)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:

@@ -25,12 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from scimcore._guard import (
-    FailedAuthentications,
-    Limits,
-    guarded_protocol,
-    limit_failed_authentications,
-)
+from scimcore._guard import TOO_MANY, FailedAuthentications, Limits, guarded_protocol
 from scimcore._inspect import Inspector
 from scimcore._keys import (
     TENANT_NAME,
@@ -296,15 +291,65 @@ def _line_handler(level: int) -> LineHandler | None:
     return handler if isinstance(handler, LineHandler) and handler.takes(log, level) else None
 
 
-def logged(app: Any, *, inspector: Inspector | None = None, metrics: Metrics | None = None) -> Any:
+class _Lines:
+    """Which handler takes a request line at each level, worked out again only when
+    scimcore's handlers change (the same list, the same handler, the same levels)."""
+
+    def __init__(self) -> None:
+        self._seen: tuple[Any, ...] = ()
+        self._takers: dict[int, LineHandler | None] = {}
+
+    def handler(self, level: int) -> LineHandler | None:
+        handlers = _ROOT_LOG.handlers
+        seen = (
+            *handlers,
+            _ROOT_LOG.level,
+            log.level,
+            *(h.level for h in handlers),
+            log.propagate,
+            log.disabled,
+            bool(log.filters),
+            bool(log.handlers),
+            logging.root.manager.disable,
+        )
+        if seen != self._seen:
+            self._seen, self._takers = seen, {}
+        if level not in self._takers:
+            self._takers[level] = _line_handler(level)
+        return self._takers[level]
+
+
+async def _too_many(send: Any, wait: int) -> None:
+    """The 429 that replaces a 401 beyond the client's budget of failed authentications."""
+    headers = [
+        (b"content-type", b"application/scim+json"),
+        (b"retry-after", str(wait).encode()),
+        (b"content-length", str(len(TOO_MANY)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 429, "headers": headers})
+    await send({"type": "http.response.body", "body": TOO_MANY})
+
+
+def logged(
+    app: Any,
+    *,
+    budget: FailedAuthentications | None = None,
+    inspector: Inspector | None = None,
+    metrics: Metrics | None = None,
+) -> Any:
     """Wrap an ASGI app so that each HTTP request is logged on one line.
 
     The line holds the client, method, target, status and time; for a SCIM
     error, its ``scimType`` and ``detail`` too. Every value a client chose is
-    escaped and cut (:func:`scimcore._log.printable`). The same wrapper hands
-    each request to the ``inspector`` and counts it in ``metrics`` when given:
-    one layer on the request path, whatever is on.
+    escaped and cut (:func:`scimcore._log.printable`). The same wrapper
+    answers a 401 beyond the client address's ``budget`` of failed
+    authentications with ``429 Too Many Requests`` and ``Retry-After`` (RFC
+    6585 §4; a request that authenticates is never refused, so a reverse proxy
+    that shows every client as one address keeps serving the clients that hold
+    a token), hands each request to the ``inspector`` and counts it in
+    ``metrics`` when given: one layer on the request path, whatever is on.
     """
+    lines = _Lines()
 
     async def wrapper(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -313,20 +358,33 @@ def logged(app: Any, *, inspector: Inspector | None = None, metrics: Metrics | N
         start = time.perf_counter()
         status = 0
         error_body = b""
+        replaced = False
         exchange = inspector.start(scope) if inspector is not None else None
         received: list[bytes] = []
         sent: list[bytes] = []
 
         async def spy(message: Any) -> None:
-            nonlocal status, error_body
+            nonlocal status, error_body, replaced
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if status == 401 and budget is not None:
+                    wait = budget.failed(str((scope.get("client") or ("-",))[0]))
+                    if wait is not None:
+                        replaced, status = True, 429
+                        error_body = TOO_MANY
+                        if exchange is not None:
+                            sent.append(TOO_MANY)
+                        await _too_many(send, wait)
+                        return
+            elif replaced:
+                return
             else:
                 if exchange is not None and message.get("body"):
                     sent.append(message["body"])
                 if status >= 400 and len(error_body) < 8192:
                     error_body += message.get("body", b"")[:8192]
-            await send(message)
+            if not replaced:
+                await send(message)
 
         async def reading() -> Any:
             message = await receive()
@@ -345,7 +403,7 @@ def logged(app: Any, *, inspector: Inspector | None = None, metrics: Metrics | N
             level = (
                 _LEVELS.get(status // 100, logging.WARNING) if status != 501 else logging.WARNING
             )
-            handler = _line_handler(level)
+            handler = lines.handler(level)
             if handler is not None or log.isEnabledFor(level):
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = scope["path"] + (f"?{query}" if query else "")
@@ -356,18 +414,21 @@ def logged(app: Any, *, inspector: Inspector | None = None, metrics: Metrics | N
                     f"{printable(client, 100)} {printable(scope['method'], 100)}"
                     f" {printable(target)} {status} {elapsed:.1f}ms{_failure(fields)}"
                 )
-                line = {
-                    "client": client,
-                    "method": scope["method"],
-                    "target": target,
-                    "status": status,
-                    "ms": round(elapsed, 1),
-                    **fields,
-                }
-                if handler is not None:
-                    handler.request_line(level, message, line)
+                if handler is not None and not handler.wants_fields:
+                    handler.request_line(level, message, fields)  # text: the message says it all
                 else:
-                    log.log(level, "%s", message, extra={"scim": line})
+                    line = {
+                        "client": client,
+                        "method": scope["method"],
+                        "target": target,
+                        "status": status,
+                        "ms": round(elapsed, 1),
+                        **fields,
+                    }
+                    if handler is not None:
+                        handler.request_line(level, message, line)
+                    else:
+                        log.log(level, "%s", message, extra={"scim": line})
 
     return wrapper
 
@@ -464,9 +525,8 @@ def build_app(
             await v2_app(scope, receive, send)
 
     budget = FailedAuthentications(per_minute=failed_auth_per_minute)
-    served_app: Any = limit_failed_authentications(app, budget)
     if not inspect and not metrics:
-        return logged(served_app)
+        return logged(app, budget=budget)
 
     def tenant(name: str) -> tuple[Policy, Any] | None:
         if not name:
@@ -476,7 +536,7 @@ def build_app(
 
     inspector = Inspector(tenant, size=inspect) if inspect else None
     counted = Metrics() if metrics else None
-    wrapped: Any = logged(served_app, inspector=inspector, metrics=counted)
+    wrapped: Any = logged(app, budget=budget, inspector=inspector, metrics=counted)
     wrapped.inspector, wrapped.metrics = inspector, counted
     wrapped.local_app = _local_app(inspector, counted)
     return wrapped

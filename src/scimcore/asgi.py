@@ -88,14 +88,27 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 async def _disconnect(receive: Receive) -> None:
-    """Return once the client has gone (``http.disconnect``), the body being read.
+    """Return once the client has gone (``http.disconnect``).
 
-    A server that answers ``receive()`` with anything else once the body is read
-    (against the ASGI spec, which has it wait for the disconnect) gives no signal
-    to watch: then this waits until cancelled, rather than spin on the loop.
+    The body has been read, or it is the empty one of a request that announced
+    none, never asked for (:func:`_has_body`): that message comes first and is
+    passed over. A server that answers ``receive()`` with anything else once the
+    body is read (against the ASGI spec, which has it wait for the disconnect)
+    gives no signal to watch: then this waits until cancelled, rather than spin
+    on the loop.
     """
-    if (await receive())["type"] != "http.disconnect":
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("body"):
+        message = await receive()
+    if message["type"] != "http.disconnect":
         await asyncio.get_running_loop().create_future()
+
+
+def _has_body(scope: Scope, announced: bool) -> bool:
+    """Whether the request may have a body to read: HTTP/1.x gives a request one only
+    with ``Content-Length`` or ``Transfer-Encoding`` (RFC 9112 §6.3); HTTP/2 and 3 frame
+    it without either."""
+    return announced or scope.get("http_version", "1.1") not in ("1.1", "1.0")
 
 
 def create_app(
@@ -142,7 +155,7 @@ def create_app(
             return
         headers: list[tuple[str, str]] = []
         host = ""
-        announces_body = scope["method"] in BODY_METHODS
+        announces_body = False
         for raw_name, raw_value in scope["headers"]:  # names in lower case (ASGI)
             name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
             headers.append((name, value))
@@ -150,7 +163,7 @@ def create_app(
                 announces_body = True
             elif raw_name == b"host" and not host:
                 host = value
-        if announces_body:
+        if announces_body or scope["method"] in BODY_METHODS:
             head = Request(scope["method"], path[len(prefix) :], headers=headers)
             refused = service.refuse_unauthenticated(head)
             if refused is not None:
@@ -159,7 +172,11 @@ def create_app(
                 refused = attrs.evolve(refused, headers=(*refused.headers, ("Connection", "close")))
                 await _send(send, refused)
                 return
-        body = await _read_body(receive, service.max_payload_size)
+        body = (
+            await _read_body(receive, service.max_payload_size)
+            if _has_body(scope, announces_body)
+            else b""
+        )
         request = Request(
             scope["method"],
             path[len(prefix) :],
