@@ -39,9 +39,9 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "TOO_MANY",
     "FailedAuthentications",
     "Limits",
-    "TOO_MANY",
     "guarded_protocol",
 ]
 

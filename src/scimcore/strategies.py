@@ -8,6 +8,7 @@ Hypothesis loads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -105,52 +106,73 @@ def _patch_operations(model: type) -> Any:
     from hypothesis import strategies as st
 
     targets = _patch_targets(model)
+    # The strategies a draw picks from, each made once: one made in a draw is made (and
+    # validated) again for every example, which cost more than the draw itself.
+    made: dict[tuple[Any, ...], Any] = {}
+
+    def once(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        if key not in made:
+            made[key] = make()
+        return made[key]
+
+    def value(attribute: Any, element: bool = False) -> Any:
+        return once(
+            ("value", id(attribute), element), lambda: _patch_value(attribute, element=element)
+        )
 
     def ops_case(op: str) -> Any:
-        return st.sampled_from([op, op.upper(), op.capitalize()])
+        return once(("op", op), lambda: st.sampled_from([op, op.upper(), op.capitalize()]))
+
+    operations = st.sampled_from(["add", "remove", "replace"])
+    chosen_targets = st.sampled_from(targets)
+    shapes = st.sampled_from(["plain", "plain", "filter", "pathless", "unknown", "selection"])
+    words = st.sampled_from(_FILTER_WORDS)
 
     @st.composite
     def one(draw: Any) -> dict[str, Any]:
-        op = draw(st.sampled_from(["add", "remove", "replace"]))
-        text, top, target = draw(st.sampled_from(targets))
-        shape = draw(
-            st.sampled_from(["plain", "plain", "filter", "pathless", "unknown", "selection"])
-        )
+        op = draw(operations)
+        text, top, target = draw(chosen_targets)
+        shape = draw(shapes)
         operation: dict[str, Any] = {"op": draw(ops_case(op))}
         if shape == "selection" and top.multi_valued and target is top:
             # remove_with_value: Entra sends {"op": "Remove", "path": "members", "value": [{…}]}
             operation["op"] = draw(ops_case("remove"))
             operation["path"] = text
-            operation["value"] = draw(_patch_value(top))
+            operation["value"] = draw(value(top))
             return operation
         if shape == "unknown":
             operation["path"] = "noSuchAttribute"
             operation["value"] = "x"
             return operation
         if shape == "pathless" and op != "remove":
-            key = draw(st.sampled_from([text, text.lower(), text.upper()]))
-            operation["value"] = {key: draw(_patch_value(target))}
+            key = draw(
+                once(("key", text), lambda: st.sampled_from([text, text.lower(), text.upper()]))
+            )
+            operation["value"] = {key: draw(value(target))}
             return operation
         if shape == "filter" and top.multi_valued and top.sub_attributes and target is top:
-            sub = draw(st.sampled_from(top.sub_attributes))
-            word = draw(st.sampled_from(_FILTER_WORDS))
+            subs = once(("subs", id(top)), lambda: st.sampled_from(top.sub_attributes))
+            sub = draw(subs)
+            word = draw(words)
             path = f'{text}[{sub.name} eq "{word}"]'
-            leaf = draw(st.none() | st.sampled_from(top.sub_attributes))
+            leaf = draw(once(("leaf", id(top)), lambda: st.none() | subs))
             if leaf is not None:
                 path += f".{leaf.name}"
-                value = _patch_value(leaf)
+                values = value(leaf)
             else:
-                value = _patch_value(top, element=True)
+                values = value(top, element=True)
             operation["path"] = path
             if op != "remove":
-                operation["value"] = draw(value)
+                operation["value"] = draw(values)
             return operation
-        operation["path"] = draw(st.sampled_from([text, text.upper()]))
+        operation["path"] = draw(
+            once(("path", text), lambda: st.sampled_from([text, text.upper()]))
+        )
         if op != "remove":
             operation["value"] = (
-                draw(st.none() | _patch_value(target))
+                draw(once(("or none", id(target)), lambda: st.none() | value(target)))
                 if op == "replace"
-                else (draw(_patch_value(target)))
+                else draw(value(target))
             )
         return operation
 

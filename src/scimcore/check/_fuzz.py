@@ -258,12 +258,26 @@ def seeded_filters(users: list[User], *, version: int) -> Any:
             typed.append((path, values))
             held.extend((path, v) for v in dict.fromkeys(values) if isinstance(v, str) and v)
     parts = ["eq", "sw", "co"] + (["ew"] if version == 2 else [])
+    # Every strategy a draw picks from is made once, here: a strategy made in a draw is made
+    # (and its list copied and validated) again for every example.
+    held_values, part_ops, cases = (
+        st.sampled_from(held),
+        st.sampled_from(parts),
+        st.sampled_from(_CASES),
+    )
+    typed_values = st.sampled_from(
+        [(path, values, st.sampled_from(_literals(values))) for path, values in typed]
+    )
+    bool_ops, any_ops = (
+        st.sampled_from(["eq", "ne"] if version == 2 else ["eq"]),
+        st.sampled_from(ops),
+    )
 
     @st.composite
     def matching(draw: st.DrawFn) -> Filter:
-        path, value = draw(st.sampled_from(held))
-        op = draw(st.sampled_from(parts))
-        value = draw(st.sampled_from(_CASES))(value)
+        path, value = draw(held_values)
+        op = draw(part_ops)
+        value = draw(cases)(value)
         if op != "eq" and len(value) > 2:
             size = draw(st.integers(1, len(value) - 1))
             value = value[:size] if op == "sw" else value[-size:] if op == "ew" else value[1:size]
@@ -271,13 +285,12 @@ def seeded_filters(users: list[User], *, version: int) -> Any:
 
     @st.composite
     def other(draw: st.DrawFn) -> Filter:
-        path, values = draw(st.sampled_from(typed))
+        path, values, literals = draw(typed_values)
         if draw(st.integers(0, 5)) == 0:
             return Present(path)
         if isinstance(values[0], bool):
-            op = draw(st.sampled_from(["eq", "ne"] if version == 2 else ["eq"]))
-            return Compare(path, op, draw(st.booleans()))
-        return Compare(path, draw(st.sampled_from(ops)), draw(st.sampled_from(_literals(values))))
+            return Compare(path, draw(bool_ops), draw(st.booleans()))
+        return Compare(path, draw(any_ops), draw(literals))
 
     leaves = [matching(), matching(), other()]
     if version == 2:
