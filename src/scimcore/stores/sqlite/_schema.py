@@ -29,7 +29,7 @@ SCHEMA_VERSION = 3
 _CREATE = """
 CREATE TABLE IF NOT EXISTS scim_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS scim_resources (
-    rid INTEGER PRIMARY KEY AUTOINCREMENT,
+    rid INTEGER PRIMARY KEY,
     resource_type TEXT NOT NULL,
     id TEXT NOT NULL,
     version INTEGER NOT NULL,
@@ -183,6 +183,12 @@ def setup(db: sqlite3.Connection, path: str, layout: Layout) -> dict[str, Any]:
             db.execute(f"ALTER TABLE scim_search ADD COLUMN s{i}")
     if "version" not in meta:
         db.execute("INSERT INTO scim_meta VALUES ('version', 0)")
+    # A new row's rid is the version its create takes (see SQLiteStore._insert): the
+    # counter is past every rid, even in a file whose rids it did not give.
+    db.execute(
+        "UPDATE scim_meta SET value = (SELECT max(rid) FROM scim_resources) "
+        "WHERE key = 'version' AND value < (SELECT max(rid) FROM scim_resources)"
+    )
     if meta.get("cursor_secret") is None:
         meta["cursor_secret"] = secrets.token_bytes(32)
         db.execute("INSERT INTO scim_meta VALUES ('cursor_secret', ?)", (meta["cursor_secret"],))
