@@ -95,7 +95,7 @@ def test_id_eq_seeks_the_resources_key(path: Path) -> None:
     assert "SEARCH scim_resources USING COVERING INDEX sqlite_autoindex_scim_resources_1" in plan
     page = store.search(Query(models=User, filter=f'id eq "{user.id}" or id eq "nope"'))
     assert [u.id for u in page.resources] == [user.id]
-    assert store.search(Query(models=User, filter=f'id eq "{user.id.upper()}"')).total == 0
+    assert store.search(Query(models=User, filter=f'id eq "{(user.id or "").upper()}"')).total == 0
     store.close()
 
 
@@ -162,7 +162,7 @@ def test_a_file_of_the_older_index_rows_is_rebuilt(path: Path) -> None:
     store = SQLiteStore(path)
     assert _lookups(path) == set()
     other = store.create(User(user_name="other"))
-    assert other.meta.version == 'W/"8"'
+    assert other.meta is not None and other.meta.version == 'W/"8"'
     assert store.search(Query(models=User, filter=f'id eq "{user.id}"')).total == 1
     assert store.search(Query(models=User, filter='userName eq "BJENSEN"')).total == 1
     store.close()
