@@ -111,7 +111,7 @@ class Indexes:
         unique and lookup rows that differ are deleted and inserted, so adding a
         member to a large group writes one lookup row, not all of them again.
         """
-        db.execute(self.layout.insert[name], (rid, name, *self.layout.values(name, search)))
+        db.execute(*self.layout.row(name, rid, search))
         unique, lookups = self._rows(name, search)
         old_unique, old_lookups = self._rows(name, old)
         gone = [(key, value, rid) for key, value in old_unique.keys() - unique.keys()]

@@ -511,7 +511,7 @@ class SQLiteStore(NativeUpdate):
                     "INSERT OR IGNORE INTO scim_lookup (key, value, rid) VALUES (?, ?, ?)",
                     [(key, value, rid) for value in new_keys],
                 )
-            db.execute(self._layout.insert[name], (rid, name, *self._layout.values(name, search)))
+            db.execute(*self._layout.row(name, rid, search))
             return small.meta  # type: ignore[no-any-return]
 
     def quick_memberships(self, group_model: type[Any]) -> bool:
