@@ -484,3 +484,18 @@ def test_a_new_database_file_is_private(tmp_path: Path) -> None:
         "private.sqlite3-shm": 0o600,
         "private.sqlite3-wal": 0o600,
     }
+
+
+def test_a_replace_clears_the_search_columns_it_no_longer_fills(path: Path) -> None:
+    """A search row names only the columns holding a value: a replace that drops a value
+    leaves its column NULL, not the old value."""
+    store = SQLiteStore(path)
+    user = store.create(User(user_name="bjensen", title="Boss", display_name="Barbara"))
+    store.replace(attrs.evolve(user, title=None))
+    assert store.search(Query(models=User, filter="title pr")).total == 0
+    assert store.search(Query(models=User, filter='displayName eq "barbara"')).total == 1
+    columns = store._layout.columns["user"]
+    title = columns["user/title"].removeprefix("r.")
+    row = store._database.connection().execute(f"SELECT {title} FROM scim_search").fetchall()
+    assert row == [(None,)]
+    store.close()
