@@ -7,11 +7,12 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import attrs
 import pytest
 
 from scimcore.errors import InternalServerError, InvalidValue, Uniqueness
 from scimcore.filter import parse_filter
-from scimcore.models import Group, User
+from scimcore.models import Email, Group, User
 from scimcore.storage import Query
 from scimcore.stores import SCHEMA_VERSION, SQLiteStore
 
@@ -72,9 +73,105 @@ def test_user_name_eq_is_an_index_seek(path: Path) -> None:
             f"EXPLAIN QUERY PLAN SELECT count(*) FROM scim_search AS r WHERE {where}", params
         )
     )
-    assert "scim_lookup" in plan
-    assert "USING PRIMARY KEY" in plan or "USING INDEX" in plan
+    # userName is unique: its values are in scim_unique (and only "" in scim_lookup).
+    assert "SEARCH scim_unique USING PRIMARY KEY" in plan
+    assert "SEARCH scim_lookup USING PRIMARY KEY" in plan
+    assert "SCAN" not in plan.replace("SCAN r", "")
     store.close()
+
+
+def test_id_eq_seeks_the_resources_key(path: Path) -> None:
+    store = SQLiteStore(path)
+    user = store.create(User(user_name="bjensen"))
+    store.create(User(user_name="other"))
+    params: dict[str, object] = {}
+    where = store._searches.where(Query(models=User, filter=f'id eq "{user.id}"'), params)
+    plan = " ".join(
+        str(row[3])
+        for row in store._database.connection().execute(
+            f"EXPLAIN QUERY PLAN SELECT count(*) FROM scim_search AS r WHERE {where}", params
+        )
+    )
+    assert "SEARCH scim_resources USING COVERING INDEX sqlite_autoindex_scim_resources_1" in plan
+    page = store.search(Query(models=User, filter=f'id eq "{user.id}" or id eq "nope"'))
+    assert [u.id for u in page.resources] == [user.id]
+    assert store.search(Query(models=User, filter=f'id eq "{(user.id or "").upper()}"')).total == 0
+    store.close()
+
+
+def test_a_value_is_indexed_once(path: Path) -> None:
+    """``id`` is in no index table; a unique lookup's values are in ``scim_unique``, and
+    only those it does not hold (``""``) in ``scim_lookup``: ``eq`` finds them all."""
+    store = SQLiteStore(path, unique={"User": ["externalId"]})
+    a = store.create(User(user_name="a", external_id="X1", emails=[Email(value="a@x")]))
+    b = store.create(User(user_name="b", external_id=""))
+    c = store.create(User(user_name="c", external_id=""))
+    assert _lookups(path) == {
+        ("user/emails/value", "a@x"),
+        ("user/externalid", ""),
+    }
+    assert _rows(path, "scim_unique") == {
+        ("user/username", "a"),
+        ("user/username", "b"),
+        ("user/username", "c"),
+        ("user/externalid", "X1"),
+    }
+
+    def found(text: str) -> list[str | None]:
+        return sorted(u.user_name for u in store.search(Query(models=User, filter=text)).resources)
+
+    assert found('externalId eq "X1"') == ["a"]
+    assert found('externalId eq ""') == ["b", "c"]
+    assert found('externalId eq "X1" or externalId eq ""') == ["a", "b", "c"]
+    assert found('userName eq "B" or userName eq "c"') == ["b", "c"]
+    with pytest.raises(Uniqueness):
+        store.create(User(user_name="d", external_id="X1"))
+    store.replace(attrs.evolve(b, external_id="X2"))
+    store.replace(attrs.evolve(a, external_id=""))
+    assert found('externalId eq ""') == ["a", "c"]
+    assert found('externalId eq "X2"') == ["b"]
+    store.delete(User, c.id or "")
+    assert _lookups(path) == {("user/emails/value", "a@x"), ("user/externalid", "")}
+    assert _rows(path, "scim_unique") == {
+        ("user/username", "a"),
+        ("user/username", "b"),
+        ("user/externalid", "X2"),
+    }
+    store.close()
+
+
+def test_a_file_of_the_older_index_rows_is_rebuilt(path: Path) -> None:
+    """A file written before rows were kept once (``id`` and ``userName`` rows in
+    scim_lookup, an ``AUTOINCREMENT`` rid and a version counter behind it) opens: the
+    rows are rebuilt, and a new resource takes a rid past every rid."""
+    store = SQLiteStore(path)
+    user = store.create(User(user_name="bjensen"))
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO scim_lookup SELECT 'user/id', id, rid FROM scim_resources UNION ALL "
+        "SELECT 'user/username', json_extract(sdoc, '$.username'), rid FROM scim_resources"
+    )
+    db.execute("UPDATE scim_resources SET rid = 7, version = 7")
+    db.execute("UPDATE scim_search SET rid = 7")
+    db.execute("UPDATE scim_unique SET rid = 7")
+    db.execute("UPDATE scim_meta SET value = 'before' WHERE key = 'index_digest'")
+    db.execute("UPDATE scim_meta SET value = 2 WHERE key = 'version'")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert _lookups(path) == set()
+    other = store.create(User(user_name="other"))
+    assert other.meta is not None and other.meta.version == 'W/"8"'
+    assert store.search(Query(models=User, filter=f'id eq "{user.id}"')).total == 1
+    assert store.search(Query(models=User, filter='userName eq "BJENSEN"')).total == 1
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT rid, version FROM scim_resources ORDER BY rid").fetchall() == [
+        (7, 7),
+        (8, 8),
+    ]
+    db.close()
 
 
 def test_changing_the_lookups_rebuilds_the_index(path: Path) -> None:
@@ -88,8 +185,8 @@ def test_changing_the_lookups_rebuilds_the_index(path: Path) -> None:
         .execute("SELECT key, count(*) FROM scim_lookup GROUP BY key ORDER BY key")
         .fetchall()
     )
-    assert [count for _, count in counts] == [2, 2]  # ``id`` (always indexed) and ``title``
-    assert any("title" in key for key, _ in counts)
+    # ``id`` (always indexed) is found through scim_resources; userName in scim_unique.
+    assert counts == [("user/title", 2)]
     page = store.search(Query(models=User, filter='title eq "BOSS"'))
     assert sorted(u.user_name for u in page.resources) == ["a", "b"]
     store.close()
@@ -243,9 +340,13 @@ def test_a_memory_store_has_no_checkpointer() -> None:
 
 
 def _lookups(path: Path) -> set[tuple[str, str]]:
+    return _rows(path, "scim_lookup")
+
+
+def _rows(path: Path, table: str) -> set[tuple[str, str]]:
     db = sqlite3.connect(path)
     try:
-        return {(k, v) for k, v in db.execute("SELECT key, value FROM scim_lookup")}
+        return {(k, v) for k, v in db.execute(f"SELECT key, value FROM {table}")}
     finally:
         db.close()
 
@@ -348,7 +449,8 @@ def test_a_replace_rewrites_only_the_index_rows_that_changed(path: Path) -> None
         users[2].id: [(group.id, "STAFF")],
     }
     store.delete(Group, group.id or "")
-    assert {k for k, _ in _lookups(path)} == {"user/id", "user/username"}
+    # The users' ids are found through scim_resources, their userNames in scim_unique.
+    assert _lookups(path) == set()
     store.close()
 
 
@@ -382,3 +484,18 @@ def test_a_new_database_file_is_private(tmp_path: Path) -> None:
         "private.sqlite3-shm": 0o600,
         "private.sqlite3-wal": 0o600,
     }
+
+
+def test_a_replace_clears_the_search_columns_it_no_longer_fills(path: Path) -> None:
+    """A search row names only the columns holding a value: a replace that drops a value
+    leaves its column NULL, not the old value."""
+    store = SQLiteStore(path)
+    user = store.create(User(user_name="bjensen", title="Boss", display_name="Barbara"))
+    store.replace(attrs.evolve(user, title=None))
+    assert store.search(Query(models=User, filter="title pr")).total == 0
+    assert store.search(Query(models=User, filter='displayName eq "barbara"')).total == 1
+    columns = store._layout.columns["user"]
+    title = columns["user/title"].removeprefix("r.")
+    row = store._database.connection().execute(f"SELECT {title} FROM scim_search").fetchall()
+    assert row == [(None,)]
+    store.close()

@@ -154,6 +154,10 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+#: ``json.loads(text, parse_constant=_no_constant)``, without making a decoder a call.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def json_body(request: Request) -> dict[str, Any]:
     """The request's body: a JSON object, in UTF-8, of a JSON media type (or none given).
 
@@ -176,7 +180,7 @@ def json_body(request: Request) -> dict[str, Any]:
     if not text.strip():
         raise InvalidSyntax("The request has no body.")
     try:
-        data = json.loads(text, parse_constant=_no_constant)
+        data = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidSyntax(f"The request body is not valid JSON: {exc}.") from None
     if not isinstance(data, dict):

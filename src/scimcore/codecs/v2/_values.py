@@ -149,11 +149,25 @@ def format_datetime(value: datetime) -> str:
     >>> format_datetime(datetime(2011, 8, 1, 20, 0, tzinfo=timezone(timedelta(hours=2))))
     '2011-08-01T20:00:00+02:00'
     """
+    global _last_formatted
+    last = _last_formatted
+    if value is last[0]:  # meta.created and meta.lastModified are most often one object
+        return last[1]
+    text = _format_datetime(value)
+    _last_formatted = (value, text)
+    return text
+
+
+#: The last datetime :func:`format_datetime` formatted, and its text.
+_last_formatted: tuple[datetime | None, str] = (None, "")
+
+
+def _format_datetime(value: datetime) -> str:
     micro = value.microsecond
     spec = "seconds" if not micro else "milliseconds" if not micro % 1000 else "microseconds"
     offset = value.utcoffset()
     if offset is None or offset == _ZERO:
         return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
     if offset.seconds % 60 or offset.microseconds:
-        return format_datetime(value.astimezone(UTC))
+        return _format_datetime(value.astimezone(UTC))
     return value.isoformat(timespec=spec)

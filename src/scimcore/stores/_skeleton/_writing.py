@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from scimcore._json import compact
+from scimcore._json import response_bytes
 from scimcore.errors import InvalidValue
 from scimcore.storage._query import resource_type_of
 
@@ -86,13 +86,17 @@ def storable_json(document: Any, store: str) -> str:
     Traceback (most recent call last):
     scimcore.errors.InvalidValue: A string holds a lone surrogate, which is not valid Unicode.
     """
-    text = compact(document)
+    text: str | None
+    try:
+        # The responses' encoder (orjson when installed: a twentieth of the time) gives
+        # UTF-8, which a lone surrogate cannot be.
+        text = response_bytes(document).decode("utf-8")
+    except UnicodeEncodeError:
+        text = None
     # JSON text spells U+0000 as \u0000: only then is the document walked (the text
     # may also hold a backslash followed by "u0000", which is no U+0000).
-    if "\\u0000" in text and has_nul(document):
+    if (text is None or "\\u0000" in text) and has_nul(document):
         raise InvalidValue(f"{store} cannot store U+0000 in a string.")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidValue("A string holds a lone surrogate, which is not valid Unicode.") from None
+    if text is None:
+        raise InvalidValue("A string holds a lone surrogate, which is not valid Unicode.")
     return text

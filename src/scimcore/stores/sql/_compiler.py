@@ -153,7 +153,10 @@ class FilterCompiler:
 
     ``lookups`` names the indexed lookups (:func:`lookup_key`) that hold, in the
     table ``lookup_table (rid, key, value)``, every comparable value of that
-    path: an ``eq`` on one of them becomes an index seek. ``columns`` maps the
+    path: an ``eq`` on one of them becomes an index seek. ``seeks`` maps a lookup
+    key whose values a store keeps elsewhere to the SQL selecting their ``rid``,
+    where ``{test}`` stands for the value test (``= :p0`` or ``IN (…)``).
+    ``columns`` maps the
     lookup keys of singular simple attributes to SQL columns holding their
     comparable value: those are read from the column, not from the JSON.
     ``element_tables`` maps the search-document keys of a top-level multi-valued
@@ -179,6 +182,7 @@ class FilterCompiler:
         policy: Policy | None = None,
         lookups: Collection[str] = (),
         lookup_table: str = "scim_lookup",
+        seeks: Mapping[str, str] | None = None,
         columns: Mapping[str, str] | None = None,
         document: str = "r.sdoc",
         row: str = "r.rid",
@@ -192,6 +196,7 @@ class FilterCompiler:
         self.policy = policy if policy is not None else Policy()
         self.lookups = frozenset(lookups)
         self.lookup_table = lookup_table
+        self.seeks = dict(seeks or {})
         self.columns = dict(columns or {})
         self.document = document
         self.row = row
@@ -274,11 +279,21 @@ class FilterCompiler:
             lists[key][1].append(marker)
         for key, (index, markers) in lists.items():
             test = f"= {markers[0]}" if len(markers) == 1 else f"IN ({', '.join(markers)})"
-            parts[index] = (
-                f"{self.row} IN (SELECT rid FROM {self.lookup_table} "
-                f"WHERE key = {p.add(key)} AND value {test})"
-            )
+            parts[index] = self._seek(key, p, test)
         return "(" + " OR ".join(parts) + ")"
+
+    def _seek(self, key: str, p: _Params, test: str | Callable[[], str]) -> str:
+        """The rows whose lookup ``key`` has a value passing ``test`` (an index seek); a
+        callable ``test`` is called once the key's parameter is added."""
+        seek = self.seeks.get(key)
+        marker = p.add(key) if seek is None else ""
+        text = test if isinstance(test, str) else test()
+        if seek is None:
+            return (
+                f"{self.row} IN (SELECT rid FROM {self.lookup_table} "
+                f"WHERE key = {marker} AND value {text})"
+            )
+        return f"{self.row} IN ({seek.replace('{test}', text)})"
 
     def _lookup_eq(self, node: Filter, p: _Params) -> tuple[str, str] | None:
         """For an ``eq`` on an indexed lookup: its lookup key and the value's parameter."""
@@ -492,10 +507,7 @@ class FilterCompiler:
         key = lookup_key(self.resource_type, target.keys)
         bind = self._binder(node, attribute)
         if element is None and equal_op == "eq" and key in self.lookups:
-            test = (
-                f"{self.row} IN (SELECT rid FROM {self.lookup_table} "
-                f"WHERE key = {p.add(key)} AND value = {p.add_value(comparable, node, bind)})"
-            )
+            test = self._seek(key, p, lambda: f"= {p.add_value(comparable, node, bind)}")
         else:
             needle = p.add_value(comparable, node, bind)
             length = ""

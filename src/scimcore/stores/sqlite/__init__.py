@@ -2,8 +2,9 @@
 
 Theory of operation:
 
-- One row per resource in ``scim_resources``: ``rid`` (an ``AUTOINCREMENT``
-  creation sequence, never reused, the final tie-break of every order), the
+- One row per resource in ``scim_resources``: ``rid`` (the version number its
+  create took: a creation sequence, never reused, the final tie-break of every
+  order, with no ``AUTOINCREMENT`` counter to write; older files keep theirs), the
   resource type, ``id``, a version, ``doc`` (the wire document, the JSON of
   ``encode(resource, full=True)``, read back with ``decode``) and ``sdoc``, the
   search document (:mod:`scimcore.stores.sql`), which multi-valued and complex
@@ -20,6 +21,8 @@ Theory of operation:
   paths (``user/username``, ``user/emails/value``…): an ``eq`` on one of them is
   an index seek. ``scim_unique (key, value, rid)`` holds the values that must be
   unique; its primary key makes a duplicate impossible even between processes.
+  No value is indexed twice: ``id eq`` seeks ``scim_resources``' own key, and a
+  unique lookup (``userName``) seeks ``scim_unique`` (see :mod:`._indexes`).
 - ``scim_meta`` holds the schema version (migrations run on open), the
   version counter (every write takes the next number: ``W/"n"``), the cursor
   secret (cursors survive a restart) and a digest of what the index tables

@@ -6,6 +6,12 @@ its ``scim_lookup (key, value, rid)`` rows (the comparable values of the
 indexed paths: an ``eq`` on one is an index seek) and its ``scim_unique`` rows
 (the values that must be unique; the primary key makes a duplicate impossible,
 even between processes).
+
+No value is indexed twice (each row is one more B-tree page a commit writes):
+``id`` is found through ``scim_resources``' own ``(resource_type, id)`` key, and
+an indexed path that is also unique (``userName``) keeps in ``scim_lookup`` only
+the values ``scim_unique`` does not hold (``""``); its ``eq`` seeks both
+(:attr:`Indexes.seeks`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 from scimcore.errors import Uniqueness
 from scimcore.storage._query import registry_of, resource_type_of
 from scimcore.stores._skeleton import StoreConfig, UniqueRule, shown, storable_json, unique_values
+from scimcore.stores.sql._compiler import lookup_key
 from scimcore.stores.sql._document import search_document, search_values
 from scimcore.stores.sqlite._members import MemberRows
 from scimcore.stores.sqlite._schema import Layout
@@ -32,6 +39,34 @@ class Indexes:
         self.config = config
         self.layout = layout
         self.members = members
+        #: Per type: the lookups kept in ``scim_lookup`` (not ``id``), as (key, document keys).
+        self._lookups: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        #: Per type: the lookup keys whose values ``scim_unique`` holds.
+        self._shared: dict[str, frozenset[str]] = {}
+        #: Per type: the filter compiler's ``seeks`` for the lookups not (only) in
+        #: ``scim_lookup``.
+        self.seeks: dict[str, dict[str, str]] = {}
+        for name, lookups in config.lookups.items():
+            model = config.by_name[name]
+            ref = registry_of(model).resolve("id", resource_type=resource_type_of(model))
+            # ``scim_resources.id`` holds the comparable form of a case-exact ``id``.
+            exact = ref is not None and ref.target.case_exact
+            id_key = lookup_key(resource_type_of(model), ("id",)) if exact else ""
+            shared = frozenset(
+                rule.key
+                for rule in config.rules[name]
+                # ``members.value`` is read from scim_lookup by memberships().
+                if rule.key in lookups and lookups[rule.key] != ("members", "value")
+            )
+            self._lookups[name] = [(k, keys) for k, keys in lookups.items() if k != id_key]
+            self._shared[name] = shared
+            seeks = {k: _seek(k) for k in sorted(shared)}
+            if id_key in lookups:
+                seeks[id_key] = (
+                    f"SELECT rid FROM scim_resources WHERE resource_type = {_literal(name)} "
+                    "AND id {test}"
+                )
+            self.seeks[name] = seeks
 
     def digest(self) -> str:
         """What the index tables are built with: a change rebuilds them on open."""
@@ -42,6 +77,7 @@ class Indexes:
             },
             slots={name: list(slots) for name, slots in self.layout.slots.items()},
             member_rows=sorted(self.members.types),
+            seeks={name: sorted(seeks) for name, seeks in self.seeks.items()},
         )
 
     def _rows(
@@ -51,10 +87,12 @@ class Indexes:
         if search is None:
             return {}, set()
         unique = unique_values(self.config.rules[name], search)
+        shared = self._shared[name]
         lookups = {
             (key, value)
-            for key, keys in self.config.lookups[name].items()
+            for key, keys in self._lookups[name]
             for value in search_values(search, keys)
+            if key not in shared or (key, value) not in unique
         }
         return unique, lookups
 
@@ -73,7 +111,7 @@ class Indexes:
         unique and lookup rows that differ are deleted and inserted, so adding a
         member to a large group writes one lookup row, not all of them again.
         """
-        db.execute(self.layout.insert[name], (rid, name, *self.layout.values(name, search)))
+        db.execute(*self.layout.row(name, rid, search))
         unique, lookups = self._rows(name, search)
         old_unique, old_lookups = self._rows(name, old)
         gone = [(key, value, rid) for key, value in old_unique.keys() - unique.keys()]
@@ -134,3 +172,17 @@ class Indexes:
             self.members.clear(db, rid)
             self.members.write(db, rid, members, search_members)
             self.write(db, name, rid, search)
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _seek(key: str) -> str:
+    """The rows of a lookup kept in ``scim_unique``, but for the values it does not hold
+    (``""``), kept in ``scim_lookup``."""
+    return (
+        f"SELECT rid FROM scim_unique WHERE key = {_literal(key)} AND value {{test}} "
+        f"UNION ALL SELECT rid FROM scim_lookup WHERE key = {_literal(key)} AND value {{test}}"
+    )

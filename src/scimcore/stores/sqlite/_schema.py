@@ -29,7 +29,7 @@ SCHEMA_VERSION = 3
 _CREATE = """
 CREATE TABLE IF NOT EXISTS scim_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS scim_resources (
-    rid INTEGER PRIMARY KEY AUTOINCREMENT,
+    rid INTEGER PRIMARY KEY,
     resource_type TEXT NOT NULL,
     id TEXT NOT NULL,
     version INTEGER NOT NULL,
@@ -104,6 +104,10 @@ def scalar_paths(model: type[Any]) -> dict[str, tuple[str, ...]]:
 
 _SlotPlan = tuple[int, dict[str, list[tuple[int, tuple[str, ...]]]]]
 
+#: The search-row inserts kept, one per set of columns written (few: resources of one
+#: type mostly fill the same attributes).
+_INSERTS_KEPT = 256
+
 
 class Layout:
     """The search table's columns for each resource type of a store.
@@ -111,8 +115,9 @@ class Layout:
     - ``slots[name]``: lookup key → search-document keys, in column order;
     - ``columns[name]``: lookup key → the column holding it (``r.s0``…), for the
       filter compiler;
-    - ``width``: the number of ``s`` columns the table needs;
-    - ``insert[name]``: the statement that writes a search row of that type.
+    - ``width``: the number of ``s`` columns the table needs.
+
+    :meth:`row` gives the statement writing a resource's search row.
     """
 
     def __init__(self, config: StoreConfig) -> None:
@@ -124,15 +129,39 @@ class Layout:
             for name, slots in self.slots.items()
         }
         self.width = max((len(slots) for slots in self.slots.values()), default=0)
-        self.insert: dict[str, str] = {
-            name: "INSERT OR REPLACE INTO scim_search (rid, resource_type"
-            + "".join(f", s{i}" for i in range(len(slots)))
-            + ") VALUES (?, ?"
-            + ", ?" * len(slots)
-            + ")"
-            for name, slots in self.slots.items()
-        }
         self._plans = {name: _slot_plan(slots) for name, slots in self.slots.items()}
+        # The insert naming a set of columns, by that set (see row()).
+        self._inserts: dict[tuple[int, ...], str] = {}
+
+    def row(self, name: str, rid: int, document: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """The statement (``INSERT OR REPLACE``) and parameters writing the search row of
+        a resource of type ``name``, ``document`` its search document.
+
+        It names only the columns that hold a value (a user has a handful of some thirty):
+        the others are NULL all the same, and binding each NULL costs the write time.
+
+        >>> from scimcore.stores._skeleton import StoreConfig
+        >>> layout = Layout(StoreConfig())
+        >>> sql, params = layout.row("user", 7, {"username": "bjensen", "title": "boss"})
+        >>> sql
+        'INSERT OR REPLACE INTO scim_search (rid, resource_type, s0, s10) VALUES (?, ?, ?, ?)'
+        >>> params
+        [7, 'user', 'bjensen', 'boss']
+        """
+        values = self.values(name, document)
+        columns = tuple(i for i, value in enumerate(values) if value is not None)
+        sql = self._inserts.get(columns)
+        if sql is None:
+            sql = (
+                "INSERT OR REPLACE INTO scim_search (rid, resource_type"
+                + "".join(f", s{i}" for i in columns)
+                + ") VALUES (?, ?"
+                + ", ?" * len(columns)
+                + ")"
+            )
+            if len(self._inserts) < _INSERTS_KEPT:
+                self._inserts[columns] = sql
+        return sql, [rid, name, *(values[i] for i in columns)]
 
     def values(self, name: str, document: Mapping[str, Any]) -> list[Any]:
         """The column values of a search row: the singular value of every slot, walking
@@ -183,6 +212,12 @@ def setup(db: sqlite3.Connection, path: str, layout: Layout) -> dict[str, Any]:
             db.execute(f"ALTER TABLE scim_search ADD COLUMN s{i}")
     if "version" not in meta:
         db.execute("INSERT INTO scim_meta VALUES ('version', 0)")
+    # A new row's rid is the version its create takes (see SQLiteStore._insert): the
+    # counter is past every rid, even in a file whose rids it did not give.
+    db.execute(
+        "UPDATE scim_meta SET value = (SELECT max(rid) FROM scim_resources) "
+        "WHERE key = 'version' AND value < (SELECT max(rid) FROM scim_resources)"
+    )
     if meta.get("cursor_secret") is None:
         meta["cursor_secret"] = secrets.token_bytes(32)
         db.execute("INSERT INTO scim_meta VALUES ('cursor_secret', ?)", (meta["cursor_secret"],))

@@ -36,10 +36,17 @@ Statement = tuple[str, Any]
 class Searches:
     """The SQL of a store's searches: ``WHERE`` and sort key, cached per filter shape."""
 
-    def __init__(self, config: StoreConfig, layout: Layout, members: MemberRows) -> None:
+    def __init__(
+        self,
+        config: StoreConfig,
+        layout: Layout,
+        members: MemberRows,
+        seeks: dict[str, dict[str, str]],
+    ) -> None:
         self.config = config
         self.layout = layout
         self.members = members
+        self.seeks = seeks
         self._dialect = SQLiteDialect()
         self._cache = ShapeCache()
 
@@ -66,6 +73,7 @@ class Searches:
                 dialect=self._dialect,
                 policy=policy,
                 lookups=self.config.lookups[name],
+                seeks=self.seeks[name],
                 columns=self.layout.columns[name],
                 document=SEARCH_DOCUMENT,
                 element_tables=self.members.element_tables(name, "r.rid"),

@@ -109,7 +109,7 @@ class SQLiteStore(NativeUpdate):
         self._layout = Layout(self.config)
         self._members = MemberRows(self.config)
         self._indexes = Indexes(self.config, self._layout, self._members)
-        self._searches = Searches(self.config, self._layout, self._members)
+        self._searches = Searches(self.config, self._layout, self._members, self._indexes.seeks)
         #: SQL of a wire document of ``scim_resources AS d``, its member rows put back.
         self._document = self._members.assembled("d")
         self._get_sql = (
@@ -200,12 +200,15 @@ class SQLiteStore(NativeUpdate):
         doc, members = self._members.split(name, wire)
         sdoc, search_members = self._members.split(name, search)
         search_text = storable_json(sdoc, "SQLiteStore")  # U+0000 refused first
+        # The rid is the version this create took: unique, increasing, never reused, and no
+        # AUTOINCREMENT counter (one more page) to write.
+        rid = version
         try:
-            rid = db.execute(
-                "INSERT INTO scim_resources (resource_type, id, version, doc, sdoc) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING rid",
-                (name, resource_id, version, storable_json(doc, "SQLiteStore"), search_text),
-            ).fetchone()[0]
+            db.execute(
+                "INSERT INTO scim_resources (rid, resource_type, id, version, doc, sdoc) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (rid, name, resource_id, version, storable_json(doc, "SQLiteStore"), search_text),
+            )
         except sqlite3.IntegrityError:
             raise Uniqueness(f"id {resource_id!r} is already taken.") from None
         self._members.write(db, rid, members, search_members)
@@ -508,7 +511,7 @@ class SQLiteStore(NativeUpdate):
                     "INSERT OR IGNORE INTO scim_lookup (key, value, rid) VALUES (?, ?, ?)",
                     [(key, value, rid) for value in new_keys],
                 )
-            db.execute(self._layout.insert[name], (rid, name, *self._layout.values(name, search)))
+            db.execute(*self._layout.row(name, rid, search))
             return small.meta  # type: ignore[no-any-return]
 
     def quick_memberships(self, group_model: type[Any]) -> bool:
