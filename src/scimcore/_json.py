@@ -7,9 +7,10 @@ Response bodies are :func:`response_bytes`: the same text as UTF-8, written by
 orjson when it is installed (the ``server`` extra has it), which takes a fifth
 of the time. Its text is :func:`compact`'s byte for byte, but for numbers with
 a fraction or an exponent, which it writes in the shortest form that reads
-back the same (``1e-7`` rather than ``1e-07``); stored documents and digests
-always use :func:`compact`, so that what is kept does not depend on what is
-installed.
+back the same (``1e-7`` rather than ``1e-07``). The stores write their
+documents with it too (the values read back are the same either way); digests
+(a mapped row's version) use :func:`compact`, so that they do not depend on
+what is installed.
 
 >>> response_bytes({"displayName": "Zoë", "active": True}).decode()
 '{"displayName":"Zoë","active":true}'
