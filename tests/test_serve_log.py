@@ -134,21 +134,42 @@ def test_the_lines_of_one_turn_of_the_loop_go_out_in_one_write_and_in_order() ->
     logger.propagate = False
     logger.setLevel(logging.INFO)
 
-    async def turn() -> list[str]:
+    async def turn() -> tuple[list[str], list[str]]:
         handler.request_line(logging.INFO, "first", {})
         handler.request_line(logging.INFO, "second", {})
         logger.warning("third")  # a record the usual way writes what is kept before itself
         handler.request_line(logging.INFO, "fourth", {})
+        handler.request_line(logging.INFO, "fifth", {})
         before = list(stream.writes)
         await asyncio.sleep(0)
-        return before
+        after_a_turn = list(stream.writes)  # kept for up to WAIT seconds, not one turn
+        await asyncio.sleep(handler.WAIT * 3)
+        return before, after_a_turn
 
-    before = asyncio.run(turn())
+    before, after_a_turn = asyncio.run(turn())
     messages = [[line.split(" ", 3)[2:] for line in w.splitlines()] for w in stream.writes]
-    assert before == stream.writes[:2]
+    assert before == after_a_turn == stream.writes[:2]
     assert messages == [
         [["INFO", "first"], ["INFO", "second"]],
         [["WARNING", "third"]],
-        [["INFO", "fourth"]],
+        [["INFO", "fourth"], ["INFO", "fifth"]],
     ]
     assert handler.takes(logger, logging.INFO) and not handler.takes(logger, logging.DEBUG)
+
+
+def test_a_full_batch_of_lines_is_written_without_waiting() -> None:
+    stream = _Writes()
+    handler = LineHandler(stream)  # type: ignore[arg-type]
+    handler.MOST_KEPT = 3
+
+    async def turn() -> list[str]:
+        for name in ("one", "two", "three", "four"):
+            handler.request_line(logging.INFO, name, {})
+        return list(stream.writes)
+
+    written = asyncio.run(turn())
+    assert [[line.split(" ", 3)[3] for line in w.splitlines()] for w in written] == [
+        ["one", "two", "three"]
+    ]
+    handler.flush()
+    assert stream.writes[1].split(" ", 3)[3] == "four\n"
