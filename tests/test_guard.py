@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 
@@ -230,3 +231,57 @@ def test_one_timer_closes_each_connection_at_its_own_deadline() -> None:
 
     asyncio.run(run())
     assert expired == ["a", "b", "d"]
+
+
+class _Transport:
+    """A transport that records what it is asked to do."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[bytes]]] = []
+
+    def writelines(self, data: list[bytes]) -> None:
+        self.calls.append(("writelines", list(data)))
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.calls.append(("close", []))
+
+    def abort(self) -> None:
+        self.calls.append(("abort", []))
+
+    def get_extra_info(self, name: str) -> str:
+        return f"extra {name}"
+
+
+def test_a_responses_head_and_body_go_out_in_one_write_at_the_end_of_the_turn() -> None:
+    from scimcore._guard import _HeldWrites
+
+    async def run() -> list[list[tuple[str, list[bytes]]]]:
+        real = _Transport()
+        held = _HeldWrites(real, asyncio.get_running_loop())
+        seen = []
+        held.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        held.write(b"{}")
+        seen.append(list(real.calls))  # nothing written yet
+        await asyncio.sleep(0)
+        seen.append(list(real.calls))  # one write of both, at the end of the turn
+        held.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        held.close()  # writes what is held first
+        held.write(b"dropped")
+        held.abort()  # drops what is held
+        seen.append(list(real.calls))
+        assert held.get_extra_info("peername") == "extra peername"
+        return seen
+
+    assert asyncio.run(run()) == [
+        [],
+        [("writelines", [b"HTTP/1.1 200 OK\r\n\r\n", b"{}"])],
+        [
+            ("writelines", [b"HTTP/1.1 200 OK\r\n\r\n", b"{}"]),
+            ("writelines", [b"HTTP/1.1 400 Bad Request\r\n\r\n"]),
+            ("close", []),
+            ("abort", []),
+        ],
+    ]
