@@ -221,22 +221,23 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def request_line(
         self, level: int, message: str, fields: dict[str, Any], *, created: float | None = None
     ) -> None:
-        """Write one request's line (soon: at the end of the event loop's turn, if one runs)."""
+        """Write one request's line: within :attr:`WAIT` seconds if an event loop runs in
+        this thread, else at once (or with the lines already kept, when they go)."""
         when = time.time() if created is None else created
         name = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
         text = self.line_formatter.line(when, name, message, fields)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
         with self.lock:  # type: ignore[union-attr]
             self._kept.append(text)
             kept = len(self._kept)
-            if kept == 1 and loop is not None:
-                loop.call_later(self.WAIT, self.flush)
+        if kept == 1:  # the first line kept sets the time (the loop is looked up only then)
+            try:
+                asyncio.get_running_loop().call_later(self.WAIT, self.flush)
                 return
-        if loop is None or kept >= self.MOST_KEPT:
-            self.flush()
+            except RuntimeError:  # no event loop runs in this thread
+                pass
+        elif kept < self.MOST_KEPT:
+            return
+        self.flush()
 
     def flush(self) -> None:
         """Write the kept lines, then flush the stream."""
