@@ -9,8 +9,8 @@ scim2-server (``SCIMCORE_BENCH_VARIANTS=sqlite,memory,thread`` picks them):
 event loop, the default for a store with ``short_calls``); ``memory``, a
 ``MemoryStore``, like for like with scim2-server; ``thread``, the SQLite store
 with ``sync_to_thread=True``; and, when asked for, ``serve`` and ``inspect``:
-``scimcore serve``'s whole app (its log and failed-authentication wrappers) on
-the SQLite store, without and with ``--inspect``. Targets from issue 7, as ratios of requests per
+``scimcore serve``'s whole app (its log and failed-authentication wrapper, and its
+connections: ``guarded_protocol``) on the SQLite store, without and with ``--inspect``. Targets from issue 7, as ratios of requests per
 second: GET by id ≥3×, a filter on a non-indexed attribute (``title``) ≥20×,
 create ≥3×.
 
@@ -71,6 +71,9 @@ def _serve(kind: str, port: int, directory: str) -> None:
     """Run one server in this process (the child side)."""
     import uvicorn
 
+    from scimcore._guard import Limits, guarded_protocol
+
+    http: Any = "auto"
     if kind == "floor":
         body = b'{"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]}'
 
@@ -100,6 +103,9 @@ def _serve(kind: str, port: int, directory: str) -> None:
         inspect = {"inspect": 200} if kind == "scimcore-inspect" else {}
         store = SQLiteStore(Path(directory) / "bench.sqlite3")
         app = build_app(store, [], Policy.interop(), **inspect)
+        # ...and its connections (the read deadline, the connection cap, the writes of a
+        # loop's turn made as one).
+        http = guarded_protocol(Limits())
     elif kind.startswith("scimcore"):
         from scimcore.asgi import create_app
         from scimcore.service import ScimService
@@ -130,7 +136,7 @@ def _serve(kind: str, port: int, directory: str) -> None:
         log_level="warning",
         access_log=False,
         loop="auto",
-        http="auto",
+        http=http,
         timeout_keep_alive=3600,
     )
 
