@@ -10,9 +10,9 @@ event loop, the default for a store with ``short_calls``); ``memory``, a
 ``MemoryStore``, like for like with scim2-server; ``thread``, the SQLite store
 with ``sync_to_thread=True``; and, when asked for, ``serve`` and ``inspect``:
 ``scimcore serve``'s whole app (its log and failed-authentication wrapper, and its
-connections: ``guarded_protocol``) on the SQLite store, without and with ``--inspect``. Targets from issue 7, as ratios of requests per
-second: GET by id ≥3×, a filter on a non-indexed attribute (``title``) ≥20×,
-create ≥3×.
+connections: ``guarded_protocol``) on the SQLite store, without and with
+``--inspect``. Targets from issue 7, as ratios of requests per second: GET by id
+≥3×, a filter on a non-indexed attribute (``title``) ≥20×, create ≥3×.
 
 The load generator is ``wrk`` (Debian's ``apt-get install wrk``) when it is
 on ``PATH``: one process, one thread, ``CONNECTIONS`` keep-alive connections,
