@@ -308,14 +308,15 @@ class _Fetch:
             f"ORDER BY {order.format(t='s')} LIMIT %(limit)s OFFSET %(offset)s"
         )
         total = 0
-        if ask.counted and ask.after is None and ask.limit:
-            # The page alone first: fewer rows than asked (a lookup: one or none) is the
-            # whole rest of the matches, so the total is known, from the page's own
-            # snapshot, without a count or a lateral join (the statement stays small,
-            # and prepared).
+        if ask.counted and ask.after is None and ask.limit != 0:
+            # The page alone first: all the rows (no ``count``: a lookup), or fewer than
+            # asked, are the whole rest of the matches, so the total is known, from the
+            # page's own snapshot, without a count or a lateral join (the statement
+            # stays small, and prepared).
             rows = yield Statement(sql, params, server=True)
-            if len(rows) < ask.limit and (rows or ask.offset == 0):
-                return ask.offset + len(rows), rows
+            known = ask.known_total(rows)
+            if known is not None:
+                return known, rows
         if ask.counted:
             rows = yield Statement(
                 f"SELECT t.n, p.rid, p.resource_type, p.doc, p.k FROM (SELECT count(*) AS n "
