@@ -494,6 +494,35 @@ def test_a_lookup_of_a_shape_seen_before_binds_its_values_and_no_nul(
     assert names('userName eq "a"') == ["a"]
 
 
+def test_a_lookup_is_prepared_and_not_planned_on_every_call(postgres_dsn: str) -> None:
+    store = PostgresStore(postgres_dsn, schema=schema_name(), pool_size=1)  # one connection
+
+    def prepared() -> list[tuple[Any, ...]]:
+        """The lookups prepared on the store's connection: (generic plans, custom plans)."""
+        with store._pool.connection() as conn:
+            return conn.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE '%%user/username%%'"
+            ).fetchall()
+
+    def lookups(first: int, stop: int) -> None:
+        for i in range(first, stop):
+            text = f'userName eq "USER{i}"'
+            found = store.search(Query(models=User, filter=text))
+            assert [u.user_name for u in found.resources] == [f"user{i}"]
+
+    try:
+        store.create_many(User(user_name=f"user{i}") for i in range(20))
+        lookups(0, 12)  # prepared by psycopg, then planned for its values by the server
+        ((generic, custom),) = prepared()  # one statement for every value
+        assert generic > 0
+        lookups(12, 20)
+        assert prepared() == [(generic + 8, custom)]  # each call ran the plan kept
+    finally:
+        store.drop()
+        store.close()
+
+
 def test_a_search_the_indexes_answer_is_one_statement_under_a_deadline(
     pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
