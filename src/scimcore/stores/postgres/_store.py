@@ -486,12 +486,15 @@ class AsyncPostgresStore(_Operations):
         op = _timed(op, deadline)
         for attempt in range(8):
             with _attempt(self._config, last=attempt == 7):
-                async with (
-                    self._pool.connection() as conn,
-                    conn.transaction() if transaction or deadline else contextlib.nullcontext(),
-                ):
-                    with _bounded(deadline, None):
-                        return await drive_async(op(), functools.partial(_execute_async, conn))
+                conn = await self._pool.getconn()  # as PostgresStore._run does
+                try:
+                    async with (
+                        conn.transaction() if transaction or deadline else contextlib.nullcontext()
+                    ):
+                        with _bounded(deadline, None):
+                            return await drive_async(op(), functools.partial(_execute_async, conn))
+                finally:
+                    await self._pool.putconn(conn)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def create(self, resource: R) -> R:
