@@ -9,7 +9,8 @@ question is what a lookup and a page cost at this size.
 
 - the identity providers' lookups before they create a user: ``userName eq``
   (folded), ``externalId eq``, ``emails.value eq`` (multi-valued), and ``id eq``
-  (Entra's membership check), each an index seek, with ``totalResults``;
+  (Entra's membership check), each an index seek, with ``totalResults`` (one
+  statement, prepared: its rows are all the matches, so they give the total);
 - a sorted page of 100 (``sortBy=userName``, the first page and a page from a
   cursor), with ``totalResults`` over the million users;
 - one ``PATCH`` member-add to a group of 10,000 members through ``update``

@@ -502,7 +502,7 @@ def test_a_lookup_is_prepared_and_not_planned_on_every_call(postgres_dsn: str) -
         with store._pool.connection() as conn:
             return conn.execute(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
-                " WHERE statement LIKE '%%user/username%%'"
+                " WHERE statement LIKE '%user/username%'"
             ).fetchall()
 
     def lookups(first: int, stop: int) -> None:

@@ -3,9 +3,10 @@
 A search reads the search document of ``scim_resources`` (``r.sdoc``), or, when
 its filter or sort reads a delta attribute, that document merged with the
 delta elements (:func:`~._documents.search_expr`). Its count and its page come
-from one statement (a lateral join), so from one snapshot; the page's rows
-carry their wire documents, with the delta elements only when the response
-can show them.
+from one snapshot: the page alone when its rows tell the total (all the matches,
+or fewer than asked: a lookup), else one statement with both (a lateral join);
+the page's rows carry their wire documents, with the delta elements only when
+the response can show them.
 """
 
 from __future__ import annotations
@@ -279,8 +280,8 @@ def _key_of(row: _Row) -> SortKey:
 class _Fetch:
     """The pager's ``fetch``: matching rows (:data:`_Row`) in order (reversed when
     descending), strictly after a sort key; counted, the total comes in the same
-    statement (one snapshot, one round trip), unless the page alone shows it (fewer
-    rows than asked)."""
+    statement (one snapshot, one round trip), unless the page alone shows it (all
+    the matches, or fewer rows than asked: ``Rows.known_total``)."""
 
     source: str
     where: str
