@@ -3,9 +3,10 @@
 A search reads the search document of ``scim_resources`` (``r.sdoc``), or, when
 its filter or sort reads a delta attribute, that document merged with the
 delta elements (:func:`~._documents.search_expr`). Its count and its page come
-from one statement (a lateral join), so from one snapshot; the page's rows
-carry their wire documents, with the delta elements only when the response
-can show them.
+from one snapshot: the page alone when its rows tell the total (all the matches,
+or fewer than asked: a lookup), else one statement with both (a lateral join);
+the page's rows carry their wire documents, with the delta elements only when
+the response can show them.
 """
 
 from __future__ import annotations
@@ -279,8 +280,8 @@ def _key_of(row: _Row) -> SortKey:
 class _Fetch:
     """The pager's ``fetch``: matching rows (:data:`_Row`) in order (reversed when
     descending), strictly after a sort key; counted, the total comes in the same
-    statement (one snapshot, one round trip), unless the page alone shows it (fewer
-    rows than asked)."""
+    statement (one snapshot, one round trip), unless the page alone shows it (all
+    the matches, or fewer rows than asked: ``Rows.known_total``)."""
 
     source: str
     where: str
@@ -308,14 +309,15 @@ class _Fetch:
             f"ORDER BY {order.format(t='s')} LIMIT %(limit)s OFFSET %(offset)s"
         )
         total = 0
-        if ask.counted and ask.after is None and ask.limit:
-            # The page alone first: fewer rows than asked (a lookup: one or none) is the
-            # whole rest of the matches, so the total is known, from the page's own
-            # snapshot, without a count or a lateral join (the statement stays small,
-            # and prepared).
+        if ask.counted and ask.after is None and ask.limit != 0:
+            # The page alone first: all the rows (no ``count``: a lookup), or fewer than
+            # asked, are the whole rest of the matches, so the total is known, from the
+            # page's own snapshot, without a count or a lateral join (the statement
+            # stays small, and prepared).
             rows = yield Statement(sql, params, server=True)
-            if len(rows) < ask.limit and (rows or ask.offset == 0):
-                return ask.offset + len(rows), rows
+            known = ask.known_total(rows)
+            if known is not None:
+                return known, rows
         if ask.counted:
             rows = yield Statement(
                 f"SELECT t.n, p.rid, p.resource_type, p.doc, p.k FROM (SELECT count(*) AS n "

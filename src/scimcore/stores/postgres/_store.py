@@ -141,22 +141,31 @@ def _timed(op: _Op[T], deadline: Deadline | None) -> _Op[T]:
     return timed
 
 
-def _execute(cursor: Any, statement: Statement) -> list[Any]:
-    if statement.server:
-        import psycopg
+def _has_rows(cursor: Any) -> bool:
+    """Whether the statement just run returned rows (its result's status: cheaper than
+    ``description``, which makes a column object per column)."""
+    from psycopg.pq import ExecStatus
 
-        cursor = psycopg.Cursor(cursor.connection)
-    cursor.execute(statement.text, statement.params)
-    return cursor.fetchall() if cursor.description is not None else []
+    result = cursor.pgresult
+    return result is not None and result.status == ExecStatus.TUPLES_OK
 
 
-async def _execute_async(cursor: Any, statement: Statement) -> list[Any]:
-    if statement.server:
-        import psycopg
+def _execute(conn: Any, statement: Statement) -> list[Any]:
+    import psycopg
 
-        cursor = psycopg.AsyncCursor(cursor.connection)
-    await cursor.execute(statement.text, statement.params)
-    return await cursor.fetchall() if cursor.description is not None else []
+    with (psycopg.Cursor if statement.server else psycopg.ClientCursor)(conn) as cursor:
+        cursor.execute(statement.text, statement.params)
+        return cursor.fetchall() if _has_rows(cursor) else []
+
+
+async def _execute_async(conn: Any, statement: Statement) -> list[Any]:
+    import psycopg
+
+    async with (psycopg.AsyncCursor if statement.server else psycopg.AsyncClientCursor)(
+        conn
+    ) as cursor:
+        await cursor.execute(statement.text, statement.params)
+        return await cursor.fetchall() if _has_rows(cursor) else []
 
 
 class _Operations:
@@ -317,14 +326,21 @@ class PostgresStore(_Operations, NativeUpdate):
         within ``deadline`` if one is given."""
         op = _timed(op, deadline)
         for attempt in range(8):
-            with (
-                _attempt(self._config, last=attempt == 7),
-                self._pool.connection() as conn,
-                _bounded(deadline, conn),
-                conn.transaction() if transaction or deadline else contextlib.nullcontext(),
-                conn.cursor() as cursor,
-            ):
-                return drive(op(), functools.partial(_execute, cursor))
+            with _attempt(self._config, last=attempt == 7):
+                # getconn and putconn rather than the pool's ``connection()``, whose
+                # ``with conn`` commits (nothing, in autocommit) under the connection's
+                # lock on every call: a transaction is committed or rolled back by its
+                # own block, and putconn rolls back, or discards, a connection handed
+                # back in a transaction, broken, closed or still running a statement.
+                conn = self._pool.getconn()
+                try:
+                    with (
+                        _bounded(deadline, conn),
+                        conn.transaction() if transaction or deadline else contextlib.nullcontext(),
+                    ):
+                        return drive(op(), functools.partial(_execute, conn))
+                finally:
+                    self._pool.putconn(conn)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- the protocol ----------------------------------------------------------------------
@@ -470,13 +486,15 @@ class AsyncPostgresStore(_Operations):
         op = _timed(op, deadline)
         for attempt in range(8):
             with _attempt(self._config, last=attempt == 7):
-                async with (
-                    self._pool.connection() as conn,
-                    conn.transaction() if transaction or deadline else contextlib.nullcontext(),
-                ):
-                    cursor = conn.cursor()
-                    with _bounded(deadline, None):
-                        return await drive_async(op(), functools.partial(_execute_async, cursor))
+                conn = await self._pool.getconn()  # as PostgresStore._run does
+                try:
+                    async with (
+                        conn.transaction() if transaction or deadline else contextlib.nullcontext()
+                    ):
+                        with _bounded(deadline, None):
+                            return await drive_async(op(), functools.partial(_execute_async, conn))
+                finally:
+                    await self._pool.putconn(conn)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def create(self, resource: R) -> R:
