@@ -25,7 +25,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from scimcore._guard import TOO_MANY, FailedAuthentications, Limits, guarded_protocol
+from scimcore._guard import (
+    TOO_MANY,
+    FailedAuthentications,
+    Limits,
+    guarded_protocol,
+    send_too_many,
+)
 from scimcore._inspect import Inspector
 from scimcore._keys import (
     TENANT_NAME,
@@ -291,45 +297,6 @@ def _line_handler(level: int) -> LineHandler | None:
     return handler if isinstance(handler, LineHandler) and handler.takes(log, level) else None
 
 
-class _Lines:
-    """Which handler takes a request line at each level, worked out again only when
-    scimcore's handlers change (the same list, the same handler, the same levels)."""
-
-    def __init__(self) -> None:
-        self._seen: tuple[Any, ...] = ()
-        self._takers: dict[int, LineHandler | None] = {}
-
-    def handler(self, level: int) -> LineHandler | None:
-        handlers = _ROOT_LOG.handlers
-        seen = (
-            *handlers,
-            _ROOT_LOG.level,
-            log.level,
-            *(h.level for h in handlers),
-            log.propagate,
-            log.disabled,
-            bool(log.filters),
-            bool(log.handlers),
-            logging.root.manager.disable,
-        )
-        if seen != self._seen:
-            self._seen, self._takers = seen, {}
-        if level not in self._takers:
-            self._takers[level] = _line_handler(level)
-        return self._takers[level]
-
-
-async def _too_many(send: Any, wait: int) -> None:
-    """The 429 that replaces a 401 beyond the client's budget of failed authentications."""
-    headers = [
-        (b"content-type", b"application/scim+json"),
-        (b"retry-after", str(wait).encode()),
-        (b"content-length", str(len(TOO_MANY)).encode()),
-    ]
-    await send({"type": "http.response.start", "status": 429, "headers": headers})
-    await send({"type": "http.response.body", "body": TOO_MANY})
-
-
 def logged(
     app: Any,
     *,
@@ -349,7 +316,6 @@ def logged(
     a token), hands each request to the ``inspector`` and counts it in
     ``metrics`` when given: one layer on the request path, whatever is on.
     """
-    lines = _Lines()
 
     async def wrapper(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -374,7 +340,7 @@ def logged(
                         error_body = TOO_MANY
                         if exchange is not None:
                             sent.append(TOO_MANY)
-                        await _too_many(send, wait)
+                        await send_too_many(send, wait)
                         return
             elif replaced:
                 return
@@ -383,8 +349,7 @@ def logged(
                     sent.append(message["body"])
                 if status >= 400 and len(error_body) < 8192:
                     error_body += message.get("body", b"")[:8192]
-            if not replaced:
-                await send(message)
+            await send(message)
 
         async def reading() -> Any:
             message = await receive()
@@ -403,7 +368,7 @@ def logged(
             level = (
                 _LEVELS.get(status // 100, logging.WARNING) if status != 501 else logging.WARNING
             )
-            handler = lines.handler(level)
+            handler = _line_handler(level)
             if handler is not None or log.isEnabledFor(level):
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = scope["path"] + (f"?{query}" if query else "")
